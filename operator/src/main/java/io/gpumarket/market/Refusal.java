@@ -1,0 +1,30 @@
+package io.gpumarket.market;
+
+import java.util.List;
+
+/**
+ * Why a request cannot be placed now.
+ *
+ * @param reason a machine-readable reason, for conditions and events
+ * @param message what a person can act on
+ * @param rejections why each offer considered was turned down
+ */
+public record Refusal(Reason reason, String message, List<Rejection> rejections)
+    implements Decision {
+
+  /** Why an offer was turned down; declared in the order the market checks. */
+  public enum Reason {
+    NoSuchOffer,
+    NoOfferForModel,
+    CurrencyMismatch,
+    TenantNotAdmitted,
+    OfferSuspended,
+    PriceAboveCap,
+    LeaseDurationOutOfRange,
+    NoQualifyingNode,
+    InsufficientCapacity
+  }
+
+  /** One offer turned down, and why. */
+  public record Rejection(OfferState offer, Reason reason, String detail) {}
+}

@@ -1,0 +1,132 @@
+package io.gpumarket.operator;
+
+import io.fabric8.kubernetes.api.model.Pod;
+import io.gpumarket.api.v1alpha1.ComputeJob;
+import io.gpumarket.api.v1alpha1.ComputeJobStatus;
+import io.gpumarket.api.v1alpha1.GpuLease;
+import io.gpumarket.api.v1alpha1.JobPhase;
+import io.gpumarket.api.v1alpha1.LeasePhase;
+import io.javaoperatorsdk.operator.api.config.informer.InformerEventSourceConfiguration;
+import io.javaoperatorsdk.operator.api.reconciler.Cleaner;
+import io.javaoperatorsdk.operator.api.reconciler.Context;
+import io.javaoperatorsdk.operator.api.reconciler.ControllerConfiguration;
+import io.javaoperatorsdk.operator.api.reconciler.DeleteControl;
+import io.javaoperatorsdk.operator.api.reconciler.EventSourceContext;
+import io.javaoperatorsdk.operator.api.reconciler.Reconciler;
+import io.javaoperatorsdk.operator.api.reconciler.UpdateControl;
+import io.javaoperatorsdk.operator.processing.event.ResourceID;
+import io.javaoperatorsdk.operator.processing.event.source.EventSource;
+import io.javaoperatorsdk.operator.processing.event.source.IndexerResourceCache;
+import io.javaoperatorsdk.operator.processing.event.source.informer.InformerEventSource;
+import io.javaoperatorsdk.operator.processing.event.source.informer.Mappers;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+
+/**
+ * Runs a ComputeJob: leases its GPUs (on demand, or from {@code leaseRef}), runs one Pod per
+ * replica on the leased nodes, follows the pods to an end with retries and a deadline, and returns
+ * the GPUs when it ends. The steps live in {@link JobRun}.
+ */
+@ControllerConfiguration(name = "computejob")
+public class ComputeJobReconciler implements Reconciler<ComputeJob>, Cleaner<ComputeJob> {
+  static final String LEASE_REF_INDEX = "spec.leaseRef";
+  private final MarketCaches caches;
+  private final JobRun run;
+  private IndexerResourceCache<ComputeJob> jobs;
+  private InformerEventSource<GpuLease, ComputeJob> leases;
+
+  public ComputeJobReconciler(MarketCaches caches, JobRun run) {
+    this.caches = caches;
+    this.run = run;
+  }
+
+  @Override
+  public List<EventSource<?, ComputeJob>> prepareEventSources(
+      EventSourceContext<ComputeJob> context) {
+    jobs = context.getPrimaryCache();
+    caches.registerJobs(jobs);
+    jobs.addIndexer(
+        LEASE_REF_INDEX,
+        j ->
+            j.getSpec() == null || j.getSpec().leaseRef == null
+                ? List.of()
+                : List.of(j.getMetadata().getNamespace() + "/" + j.getSpec().leaseRef));
+    var pods =
+        new InformerEventSource<>(
+            InformerEventSourceConfiguration.from(Pod.class, ComputeJob.class)
+                .withLabelSelector(Labels.MANAGED_BY + "=" + Labels.MANAGER + "," + Labels.JOB)
+                .withSecondaryToPrimaryMapper(Mappers.fromOwnerReferences(ComputeJob.class))
+                .build(),
+            context);
+    var owned = Mappers.<GpuLease>fromOwnerReferences(ComputeJob.class);
+    leases =
+        new InformerEventSource<>(
+            InformerEventSourceConfiguration.from(GpuLease.class, ComputeJob.class)
+                .withSecondaryToPrimaryMapper(
+                    lease -> {
+                      Set<ResourceID> ids = new HashSet<>(owned.toPrimaryResourceIDs(lease));
+                      String key =
+                          lease.getMetadata().getNamespace() + "/" + lease.getMetadata().getName();
+                      jobs.byIndex(LEASE_REF_INDEX, key)
+                          .forEach(j -> ids.add(ResourceID.fromResource(j)));
+                      return ids;
+                    })
+                .build(),
+            context);
+    return List.of(pods, leases);
+  }
+
+  @Override
+  public UpdateControl<ComputeJob> reconcile(ComputeJob job, Context<ComputeJob> context) {
+    ComputeJobStatus before = StatusDiff.copy(job.getStatus());
+    if (job.getStatus() == null) {
+      job.setStatus(new ComputeJobStatus());
+    }
+    GpuLease lease =
+        leases
+            .get(new ResourceID(JobRun.leaseName(job), job.getMetadata().getNamespace()))
+            .orElse(null);
+    List<Pod> pods = context.getSecondaryResources(Pod.class).stream().toList();
+    Duration next =
+        run.step(
+            job, lease, pods, jobs.list(job.getMetadata().getNamespace()).toList(), Instant.now());
+    UpdateControl<ComputeJob> control =
+        StatusDiff.changed(before, job.getStatus())
+            ? UpdateControl.patchStatus(job)
+            : UpdateControl.noUpdate();
+    return next == null ? control : control.rescheduleAfter(next);
+  }
+
+  @Override
+  public DeleteControl cleanup(ComputeJob job, Context<ComputeJob> context) {
+    run.cleanup(job);
+    return DeleteControl.defaultDelete();
+  }
+
+  static boolean isFinal(GpuLease lease) {
+    return lease.getStatus() != null
+        && lease.getStatus().phase != null
+        && lease.getStatus().phase.isFinal();
+  }
+
+  static boolean isActive(GpuLease lease) {
+    return lease != null
+        && lease.getStatus() != null
+        && lease.getStatus().phase == LeasePhase.Active;
+  }
+
+  static boolean isFinal(ComputeJob job) {
+    return job.getStatus() != null
+        && job.getStatus().phase != null
+        && job.getStatus().phase.isFinal();
+  }
+
+  static JobPhase phase(ComputeJob job) {
+    return job.getStatus() == null || job.getStatus().phase == null
+        ? JobPhase.Pending
+        : job.getStatus().phase;
+  }
+}

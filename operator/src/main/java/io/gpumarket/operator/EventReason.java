@@ -1,0 +1,20 @@
+package io.gpumarket.operator;
+
+/** Every reason an Event of the operator can carry; dashboards and alerts can rely on this set. */
+public enum EventReason {
+  InvalidSpec,
+  LeaseBound,
+  LeasePending,
+  LeaseExpired,
+  LeaseReleased,
+  PodsCreated,
+  JobRunning,
+  JobSucceeded,
+  JobRetrying,
+  JobFailed,
+  JobCancelled,
+  DeadlineExceeded,
+  NodeReady,
+  NodeNotReady,
+  OfferNotReady
+}

@@ -1,0 +1,376 @@
+package io.gpumarket.operator;
+
+import io.fabric8.kubernetes.api.model.Namespace;
+import io.fabric8.kubernetes.client.KubernetesClientException;
+import io.gpumarket.api.v1alpha1.GpuLease;
+import io.gpumarket.api.v1alpha1.GpuLeaseSpec;
+import io.gpumarket.api.v1alpha1.GpuLeaseStatus;
+import io.gpumarket.api.v1alpha1.GpuNode;
+import io.gpumarket.api.v1alpha1.GpuOffer;
+import io.gpumarket.api.v1alpha1.LeasePhase;
+import io.gpumarket.api.v1alpha1.NodeAllocation;
+import io.gpumarket.api.v1alpha1.TierRequirement;
+import io.gpumarket.market.Decision;
+import io.gpumarket.market.Durations;
+import io.gpumarket.market.Placement;
+import io.gpumarket.market.PlacementRequest;
+import io.gpumarket.market.Refusal;
+import io.javaoperatorsdk.operator.api.config.informer.InformerEventSourceConfiguration;
+import io.javaoperatorsdk.operator.api.reconciler.Cleaner;
+import io.javaoperatorsdk.operator.api.reconciler.Context;
+import io.javaoperatorsdk.operator.api.reconciler.ControllerConfiguration;
+import io.javaoperatorsdk.operator.api.reconciler.DeleteControl;
+import io.javaoperatorsdk.operator.api.reconciler.EventSourceContext;
+import io.javaoperatorsdk.operator.api.reconciler.Reconciler;
+import io.javaoperatorsdk.operator.api.reconciler.UpdateControl;
+import io.javaoperatorsdk.operator.processing.event.ResourceID;
+import io.javaoperatorsdk.operator.processing.event.source.EventSource;
+import io.javaoperatorsdk.operator.processing.event.source.IndexerResourceCache;
+import io.javaoperatorsdk.operator.processing.event.source.informer.InformerEventSource;
+import java.math.BigDecimal;
+import java.math.RoundingMode;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.List;
+import java.util.Set;
+import java.util.stream.Collectors;
+
+/**
+ * Binds a GpuLease to an offer, holds its GPUs, accrues its cost, ends it at its end time or on
+ * release, and keeps the namespace's GPU quota equal to its active leases.
+ */
+@ControllerConfiguration(name = "gpulease")
+public class GpuLeaseReconciler implements Reconciler<GpuLease>, Cleaner<GpuLease> {
+  static final Duration PENDING_RETRY = Duration.ofSeconds(15);
+  static final Duration ACCRUAL_PERIOD = Duration.ofSeconds(60);
+  static final Duration CONFLICT_RETRY = Duration.ofMillis(300);
+
+  private final LeaseBinder binder;
+  private final QuotaKeeper quotas;
+  private final MarketMetrics metrics;
+  private final MarketCaches caches;
+  private final EventRecorder events;
+  private final Instant processStart = Instant.now();
+  private IndexerResourceCache<GpuLease> leases;
+  private InformerEventSource<GpuNode, GpuLease> nodes;
+  private InformerEventSource<GpuOffer, GpuLease> offers;
+  private InformerEventSource<Namespace, GpuLease> namespaces;
+
+  public GpuLeaseReconciler(
+      LeaseBinder binder,
+      QuotaKeeper quotas,
+      MarketMetrics metrics,
+      MarketCaches caches,
+      EventRecorder events) {
+    this.binder = binder;
+    this.quotas = quotas;
+    this.metrics = metrics;
+    this.caches = caches;
+    this.events = events;
+  }
+
+  @Override
+  public List<EventSource<?, GpuLease>> prepareEventSources(EventSourceContext<GpuLease> context) {
+    leases = context.getPrimaryCache();
+    caches.registerLeases(leases);
+    nodes =
+        new InformerEventSource<>(
+            InformerEventSourceConfiguration.from(GpuNode.class, GpuLease.class)
+                .withSecondaryToPrimaryMapper(n -> pendingLeases(null))
+                // Only more room, or a host coming back, can help a pending lease.
+                .withOnUpdateFilter(
+                    (now, before) ->
+                        MarketView.nodeState(now, null).freeGpus()
+                                > MarketView.nodeState(before, null).freeGpus()
+                            || MarketView.nodeState(now, null).ready()
+                                != MarketView.nodeState(before, null).ready())
+                .build(),
+            context);
+    offers =
+        new InformerEventSource<>(
+            InformerEventSourceConfiguration.from(GpuOffer.class, GpuLease.class)
+                .withSecondaryToPrimaryMapper(o -> pendingLeases(null))
+                .build(),
+            context);
+    namespaces =
+        new InformerEventSource<>(
+            InformerEventSourceConfiguration.from(Namespace.class, GpuLease.class)
+                .withSecondaryToPrimaryMapper(ns -> pendingLeases(ns.getMetadata().getName()))
+                .build(),
+            context);
+    return List.of(nodes, offers, namespaces);
+  }
+
+  private Set<ResourceID> pendingLeases(String namespace) {
+    return leases
+        .list(
+            l ->
+                (namespace == null || namespace.equals(l.getMetadata().getNamespace()))
+                    && (l.getStatus() == null
+                        || l.getStatus().phase == null
+                        || l.getStatus().phase == LeasePhase.Pending))
+        .map(ResourceID::fromResource)
+        .collect(Collectors.toSet());
+  }
+
+  private final LeaseBinder.Sources sources =
+      new LeaseBinder.Sources() {
+        @Override
+        public Collection<GpuNode> nodes() {
+          return nodes.list().toList();
+        }
+
+        @Override
+        public Collection<GpuOffer> offers() {
+          return offers.list().toList();
+        }
+
+        @Override
+        public Namespace namespace(String name) {
+          return namespaces.get(new ResourceID(name)).orElse(null);
+        }
+
+        @Override
+        public void wrote(GpuNode updated, GpuNode previous) {
+          nodes.handleRecentResourceUpdate(ResourceID.fromResource(updated), updated, previous);
+        }
+      };
+
+  @Override
+  public UpdateControl<GpuLease> reconcile(GpuLease lease, Context<GpuLease> context) {
+    GpuLeaseStatus before = StatusDiff.copy(lease.getStatus());
+    GpuLeaseStatus status = lease.getStatus() == null ? new GpuLeaseStatus() : lease.getStatus();
+    lease.setStatus(status);
+    if (status.phase == null) {
+      status.phase = LeasePhase.Pending;
+    }
+    Instant now = Instant.now();
+    Long generation = lease.getMetadata().getGeneration();
+    status.observedGeneration = generation;
+    GpuLeaseSpec spec = lease.getSpec();
+    Duration next = null;
+
+    try {
+      if (status.phase == LeasePhase.Active && spec.release) {
+        end(lease, LeasePhase.Released, now, "released by its owner");
+      } else if (status.phase == LeasePhase.Active
+          && status.endTime != null
+          && !now.isBefore(Times.parse(status.endTime))) {
+        end(lease, LeasePhase.Expired, Times.parse(status.endTime), "reached its end time");
+      } else if (status.phase == LeasePhase.Pending && spec.release) {
+        binder.release(lease, sources);
+        status.phase = LeasePhase.Released;
+        status.message = "released before it was bound; nothing was billed";
+        Conditions.set(
+            status.conditions, "Bound", false, "Released", status.message, generation, now);
+      } else if (status.phase == LeasePhase.Pending) {
+        next = bind(lease, now);
+      } else if (status.phase.isFinal()) {
+        binder.release(lease, sources);
+      }
+    } catch (KubernetesClientException e) {
+      if (e.getCode() == 409) {
+        // A GpuNode changed between the decision and the write: decide again on fresh data.
+        return UpdateControl.<GpuLease>noUpdate().rescheduleAfter(CONFLICT_RETRY);
+      }
+      throw e;
+    }
+
+    if (status.phase == LeasePhase.Active) {
+      accrue(status, spec.gpus, now);
+      Duration toEnd =
+          status.endTime == null
+              ? ACCRUAL_PERIOD
+              : Duration.between(now, Times.parse(status.endTime));
+      next = toEnd.compareTo(ACCRUAL_PERIOD) < 0 ? toEnd.plusMillis(50) : ACCRUAL_PERIOD;
+    }
+    metrics.observeAccrual(
+        lease, status.startTime != null && Times.parse(status.startTime).isBefore(processStart));
+    syncQuota(lease);
+    UpdateControl<GpuLease> control =
+        StatusDiff.changed(before, status)
+            ? UpdateControl.patchStatus(lease)
+            : UpdateControl.noUpdate();
+    return next == null ? control : control.rescheduleAfter(next);
+  }
+
+  /** Tries to bind a pending lease; returns when to try again. */
+  private Duration bind(GpuLease lease, Instant now) {
+    GpuLeaseStatus status = lease.getStatus();
+    Long generation = lease.getMetadata().getGeneration();
+    List<String> problems = SpecProblems.of(lease.getSpec());
+    if (!problems.isEmpty()) {
+      String message = "invalid spec: " + String.join("; ", problems);
+      if (!message.equals(status.message)) {
+        events.warning(lease, EventReason.InvalidSpec, message);
+      }
+      status.message = message;
+      Conditions.set(status.conditions, "Bound", false, "InvalidSpec", message, generation, now);
+      return null;
+    }
+    Decision decision = binder.bind(lease, request(lease, now), sources);
+    if (decision instanceof Refusal refusal) {
+      if (!refusal.message().equals(status.message)) {
+        events.normal(lease, EventReason.LeasePending, refusal.message());
+      }
+      status.message = refusal.message();
+      Conditions.set(
+          status.conditions,
+          "Bound",
+          false,
+          refusal.reason().name(),
+          refusal.message(),
+          generation,
+          now);
+      return PENDING_RETRY;
+    }
+    Placement placement = (Placement) decision;
+    var spec = lease.getSpec();
+    status.phase = LeasePhase.Active;
+    status.offer = placement.offer().id();
+    status.model = placement.model();
+    status.pricePerGpuHour = placement.offer().price().toPlainString();
+    status.currency = placement.offer().currency();
+    status.startTime = Times.format(now);
+    if (spec.duration != null) {
+      status.endTime = Times.format(now.plus(Durations.parse(spec.duration)));
+    } else if (spec.endTime != null) {
+      status.endTime = Times.format(Instant.parse(spec.endTime));
+    } else if (placement.offer().maxLease() != null) {
+      status.endTime = Times.format(now.plus(placement.offer().maxLease()));
+    }
+    List<NodeAllocation> allocations = new ArrayList<>();
+    var byName =
+        nodes
+            .list()
+            .collect(Collectors.toMap(n -> n.getMetadata().getName(), n -> n.getSpec().nodeName));
+    placement
+        .gpusByNode()
+        .forEach((node, gpus) -> allocations.add(new NodeAllocation(node, byName.get(node), gpus)));
+    status.allocations = allocations;
+    status.message =
+        spec.gpus
+            + " "
+            + placement.model()
+            + " GPUs from "
+            + placement.offer().id()
+            + " at "
+            + status.pricePerGpuHour
+            + " "
+            + status.currency
+            + "/h on "
+            + String.join(", ", placement.gpusByNode().keySet());
+    Conditions.set(status.conditions, "Bound", true, "Bound", status.message, generation, now);
+    events.normal(lease, EventReason.LeaseBound, status.message);
+    return null;
+  }
+
+  static PlacementRequest request(GpuLease lease, Instant now) {
+    GpuLeaseSpec spec = lease.getSpec();
+    int perNode = spec.gpusPerNode == null ? spec.gpus : spec.gpusPerNode;
+    Duration duration =
+        spec.duration != null
+            ? Durations.parse(spec.duration)
+            : spec.endTime != null ? Duration.between(now, Instant.parse(spec.endTime)) : null;
+    return new PlacementRequest(
+        lease.getMetadata().getNamespace(),
+        spec.models == null ? List.of() : spec.models,
+        spec.tier == null ? TierRequirement.ANY : spec.tier,
+        spec.regions == null ? Set.of() : Set.copyOf(spec.regions),
+        spec.minUptimeRatio,
+        spec.requireVerified,
+        spec.gpus / perNode,
+        perNode,
+        SpecProblems.price(spec.maxPricePerGpuHour),
+        spec.currency == null ? "USD" : spec.currency,
+        duration,
+        spec.offerRef);
+  }
+
+  private void end(GpuLease lease, LeasePhase phase, Instant at, String why) {
+    GpuLeaseStatus status = lease.getStatus();
+    status.phase = phase;
+    status.endTime = Times.format(at);
+    accrue(status, lease.getSpec().gpus, at);
+    binder.release(lease, sources);
+    status.message =
+        "lease "
+            + why
+            + " at "
+            + status.endTime
+            + "; "
+            + status.gpuSeconds
+            + " GPU-seconds, cost "
+            + status.cost
+            + " "
+            + status.currency;
+    Conditions.set(
+        status.conditions,
+        "Bound",
+        false,
+        phase.name(),
+        status.message,
+        lease.getMetadata().getGeneration(),
+        at);
+    events.normal(
+        lease,
+        phase == LeasePhase.Expired ? EventReason.LeaseExpired : EventReason.LeaseReleased,
+        status.message);
+  }
+
+  /** Recomputes GPU-seconds and cost from the start and end times: idempotent, restart-proof. */
+  static void accrue(GpuLeaseStatus status, int gpus, Instant now) {
+    if (status.startTime == null || status.pricePerGpuHour == null) {
+      return;
+    }
+    Instant start = Times.parse(status.startTime);
+    Instant end = now;
+    if (status.endTime != null && Times.parse(status.endTime).isBefore(now)) {
+      end = Times.parse(status.endTime);
+    }
+    long seconds = Math.max(0, Duration.between(start, end).getSeconds());
+    status.gpuSeconds = gpus * seconds;
+    status.cost = cost(status.gpuSeconds, status.pricePerGpuHour);
+  }
+
+  static String cost(long gpuSeconds, String pricePerGpuHour) {
+    return new BigDecimal(pricePerGpuHour)
+        .multiply(BigDecimal.valueOf(gpuSeconds))
+        .divide(BigDecimal.valueOf(3600), 4, RoundingMode.HALF_UP)
+        .toPlainString();
+  }
+
+  private void syncQuota(GpuLease lease) {
+    String ns = lease.getMetadata().getNamespace();
+    int gpus =
+        leases
+            .list(ns)
+            .filter(l -> !l.getMetadata().getUid().equals(lease.getMetadata().getUid()))
+            .filter(l -> l.getStatus() != null && l.getStatus().phase == LeasePhase.Active)
+            .mapToInt(l -> l.getSpec().gpus)
+            .sum();
+    if (lease.getStatus().phase == LeasePhase.Active
+        && lease.getMetadata().getDeletionTimestamp() == null) {
+      gpus += lease.getSpec().gpus;
+    }
+    quotas.sync(ns, gpus);
+  }
+
+  @Override
+  public DeleteControl cleanup(GpuLease lease, Context<GpuLease> context) {
+    if (lease.getStatus() != null && lease.getStatus().phase == LeasePhase.Active) {
+      accrue(lease.getStatus(), lease.getSpec().gpus, Instant.now());
+      metrics.observeAccrual(
+          lease, Times.parse(lease.getStatus().startTime).isBefore(processStart));
+    }
+    binder.release(lease, sources);
+    metrics.forget(lease);
+    if (lease.getStatus() != null) {
+      lease.getStatus().phase = LeasePhase.Released;
+    }
+    syncQuota(lease);
+    return DeleteControl.defaultDelete();
+  }
+}

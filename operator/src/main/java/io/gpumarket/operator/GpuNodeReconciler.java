@@ -1,0 +1,184 @@
+package io.gpumarket.operator;
+
+import io.fabric8.kubernetes.api.model.Node;
+import io.fabric8.kubernetes.client.KubernetesClientException;
+import io.gpumarket.api.v1alpha1.GpuAllocation;
+import io.gpumarket.api.v1alpha1.GpuLease;
+import io.gpumarket.api.v1alpha1.GpuNode;
+import io.gpumarket.api.v1alpha1.GpuNodeStatus;
+import io.javaoperatorsdk.operator.api.config.informer.InformerEventSourceConfiguration;
+import io.javaoperatorsdk.operator.api.reconciler.Context;
+import io.javaoperatorsdk.operator.api.reconciler.ControllerConfiguration;
+import io.javaoperatorsdk.operator.api.reconciler.EventSourceContext;
+import io.javaoperatorsdk.operator.api.reconciler.Reconciler;
+import io.javaoperatorsdk.operator.api.reconciler.UpdateControl;
+import io.javaoperatorsdk.operator.processing.event.ResourceID;
+import io.javaoperatorsdk.operator.processing.event.source.EventSource;
+import io.javaoperatorsdk.operator.processing.event.source.informer.InformerEventSource;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+import java.util.Set;
+import java.util.stream.Collectors;
+
+/**
+ * Keeps a GpuNode's Ready condition and healthy GPU count in step with its host, and sweeps from
+ * its ledger the holds of leases that no longer exist or have ended.
+ */
+@ControllerConfiguration(name = "gpunode")
+public class GpuNodeReconciler implements Reconciler<GpuNode> {
+  static final String NODE_NAME_INDEX = "spec.nodeName";
+  private final MarketCaches caches;
+  private final EventRecorder events;
+  private InformerEventSource<Node, GpuNode> nodes;
+  private InformerEventSource<GpuLease, GpuNode> leases;
+
+  public GpuNodeReconciler(MarketCaches caches, EventRecorder events) {
+    this.caches = caches;
+    this.events = events;
+  }
+
+  @Override
+  public List<EventSource<?, GpuNode>> prepareEventSources(EventSourceContext<GpuNode> context) {
+    var primaries = context.getPrimaryCache();
+    caches.registerNodes(primaries);
+    primaries.addIndexer(
+        NODE_NAME_INDEX,
+        n ->
+            n.getSpec() == null || n.getSpec().nodeName == null
+                ? List.of()
+                : List.of(n.getSpec().nodeName));
+    nodes =
+        new InformerEventSource<>(
+            InformerEventSourceConfiguration.from(Node.class, GpuNode.class)
+                .withSecondaryToPrimaryMapper(
+                    node ->
+                        primaries.byIndex(NODE_NAME_INDEX, node.getMetadata().getName()).stream()
+                            .map(ResourceID::fromResource)
+                            .collect(Collectors.toSet()))
+                .build(),
+            context);
+    leases =
+        new InformerEventSource<>(
+            InformerEventSourceConfiguration.from(GpuLease.class, GpuNode.class)
+                .withSecondaryToPrimaryMapper(
+                    lease ->
+                        lease.getStatus() == null
+                            ? Set.of()
+                            : lease.getStatus().allocations.stream()
+                                .map(a -> new ResourceID(a.gpuNode))
+                                .collect(Collectors.toSet()))
+                .build(),
+            context);
+    return List.of(nodes, leases);
+  }
+
+  @Override
+  public UpdateControl<GpuNode> reconcile(GpuNode gpuNode, Context<GpuNode> context) {
+    GpuNodeStatus before = StatusDiff.copy(gpuNode.getStatus());
+    GpuNodeStatus status = gpuNode.getStatus() == null ? new GpuNodeStatus() : gpuNode.getStatus();
+    gpuNode.setStatus(status);
+    Instant now = Instant.now();
+    Long generation = gpuNode.getMetadata().getGeneration();
+    List<String> problems = SpecProblems.of(gpuNode.getSpec());
+    boolean wasReady = Conditions.isTrue(status.conditions, "Ready");
+    if (!problems.isEmpty()) {
+      status.allocatableGpus = 0;
+      Conditions.set(
+          status.conditions,
+          "Ready",
+          false,
+          "InvalidSpec",
+          String.join("; ", problems),
+          generation,
+          now);
+    } else {
+      Node node = nodes.get(new ResourceID(gpuNode.getSpec().nodeName)).orElse(null);
+      NodeHealth.Assessment health = NodeHealth.fromKubernetesNode(gpuNode, node);
+      status.allocatableGpus = health.healthyGpus();
+      Conditions.set(
+          status.conditions,
+          "Ready",
+          health.ready(),
+          health.reason(),
+          health.message(),
+          generation,
+          now);
+      if (Conditions.find(status.conditions, "Verified").isEmpty()) {
+        Conditions.set(
+            status.conditions,
+            "Verified",
+            Conditions.UNKNOWN,
+            "AwaitingAgent",
+            "no node agent has checked this host's GPUs yet",
+            generation,
+            now);
+      }
+      if (health.ready() != wasReady) {
+        if (health.ready()) {
+          events.normal(gpuNode, EventReason.NodeReady, health.message());
+        } else {
+          events.warning(gpuNode, EventReason.NodeNotReady, health.message());
+        }
+      }
+    }
+    status.observedGeneration = generation;
+    status.leasedGpus = MarketView.allocations(gpuNode).stream().mapToInt(a -> a.gpus).sum();
+    sweepEndedLeases(gpuNode, context);
+    Duration sweep = Duration.ofMinutes(5);
+    return StatusDiff.changed(before, status)
+        ? UpdateControl.patchStatus(gpuNode).rescheduleAfter(sweep)
+        : UpdateControl.<GpuNode>noUpdate().rescheduleAfter(sweep);
+  }
+
+  private static boolean holds(GpuLease lease, GpuAllocation a) {
+    return lease != null
+        && Objects.equals(lease.getMetadata().getUid(), a.leaseUid)
+        && (lease.getStatus() == null
+            || lease.getStatus().phase == null
+            || !lease.getStatus().phase.isFinal());
+  }
+
+  /**
+   * Removes holds of leases that were deleted or have ended without returning their GPUs (an
+   * operator stopped half way). A hold is removed only after a fresh read confirms its lease is
+   * gone or final, since the cache may not have seen a new lease yet.
+   */
+  private void sweepEndedLeases(GpuNode gpuNode, Context<GpuNode> context) {
+    List<GpuAllocation> allocations = MarketView.allocations(gpuNode);
+    List<GpuAllocation> kept = new ArrayList<>();
+    for (GpuAllocation a : allocations) {
+      var id = new ResourceID(a.lease.name, a.lease.namespace);
+      if (holds(leases.get(id).orElse(null), a)
+          || holds(
+              context
+                  .getClient()
+                  .resources(GpuLease.class)
+                  .inNamespace(a.lease.namespace)
+                  .withName(a.lease.name)
+                  .get(),
+              a)) {
+        kept.add(a);
+      }
+    }
+    if (kept.size() == allocations.size()) {
+      return;
+    }
+    GpuNode fresh = context.getClient().getKubernetesSerialization().clone(gpuNode);
+    fresh.getStatus().allocations = kept;
+    fresh.getStatus().leasedGpus = kept.stream().mapToInt(a -> a.gpus).sum();
+    try {
+      GpuNode written = context.getClient().resource(fresh).updateStatus();
+      gpuNode.getStatus().allocations = kept;
+      gpuNode.getStatus().leasedGpus = fresh.getStatus().leasedGpus;
+      gpuNode.getMetadata().setResourceVersion(written.getMetadata().getResourceVersion());
+    } catch (KubernetesClientException e) {
+      if (e.getCode() != 409) {
+        throw e;
+      }
+      // Someone else wrote the ledger first; the next reconcile sweeps again.
+    }
+  }
+}

@@ -1,0 +1,242 @@
+package io.gpumarket.operator;
+
+import io.gpumarket.api.v1alpha1.GpuAllocation;
+import io.gpumarket.api.v1alpha1.GpuNode;
+import io.gpumarket.api.v1alpha1.GpuOffer;
+import io.gpumarket.api.v1alpha1.GpuOfferStatus;
+import io.gpumarket.api.v1alpha1.ObjectRef;
+import io.gpumarket.market.NodeState;
+import io.javaoperatorsdk.operator.api.config.informer.InformerEventSourceConfiguration;
+import io.javaoperatorsdk.operator.api.reconciler.Context;
+import io.javaoperatorsdk.operator.api.reconciler.ControllerConfiguration;
+import io.javaoperatorsdk.operator.api.reconciler.EventSourceContext;
+import io.javaoperatorsdk.operator.api.reconciler.Reconciler;
+import io.javaoperatorsdk.operator.api.reconciler.UpdateControl;
+import io.javaoperatorsdk.operator.processing.event.ResourceID;
+import io.javaoperatorsdk.operator.processing.event.source.EventSource;
+import io.javaoperatorsdk.operator.processing.event.source.informer.InformerEventSource;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.TreeMap;
+import java.util.stream.Collectors;
+
+/** Shows what an offer can sell now: capacity, leased, available and the largest free block. */
+@ControllerConfiguration(name = "gpuoffer")
+public class GpuOfferReconciler implements Reconciler<GpuOffer> {
+  private final MarketCaches caches;
+  private final EventRecorder events;
+  private InformerEventSource<GpuNode, GpuOffer> nodes;
+
+  public GpuOfferReconciler(MarketCaches caches, EventRecorder events) {
+    this.caches = caches;
+    this.events = events;
+  }
+
+  @Override
+  public List<EventSource<?, GpuOffer>> prepareEventSources(EventSourceContext<GpuOffer> context) {
+    var offers = context.getPrimaryCache();
+    caches.registerOffers(offers);
+    nodes =
+        new InformerEventSource<>(
+            InformerEventSourceConfiguration.from(GpuNode.class, GpuOffer.class)
+                .withSecondaryToPrimaryMapper(
+                    node ->
+                        offers
+                            .list(
+                                o ->
+                                    o.getSpec() != null
+                                        && (Objects.equals(o.getSpec().provider, provider(node))
+                                            || (o.getSpec().nodeNames != null
+                                                && o.getSpec()
+                                                    .nodeNames
+                                                    .contains(node.getMetadata().getName()))))
+                            .map(ResourceID::fromResource)
+                            .collect(Collectors.toSet()))
+                .build(),
+            context);
+    return List.of(nodes);
+  }
+
+  private static String provider(GpuNode node) {
+    return node.getSpec() == null ? null : node.getSpec().provider;
+  }
+
+  @Override
+  public UpdateControl<GpuOffer> reconcile(GpuOffer offer, Context<GpuOffer> context) {
+    GpuOfferStatus before = StatusDiff.copy(offer.getStatus());
+    GpuOfferStatus status = offer.getStatus() == null ? new GpuOfferStatus() : offer.getStatus();
+    offer.setStatus(status);
+    Instant now = Instant.now();
+    Long generation = offer.getMetadata().getGeneration();
+    status.observedGeneration = generation;
+    boolean wasReady = Conditions.isTrue(status.conditions, "Ready");
+
+    List<String> problems = SpecProblems.of(offer.getSpec());
+    if (!problems.isEmpty()) {
+      status.capacityGpus = 0;
+      status.leasedGpus = 0;
+      status.availableGpus = 0;
+      status.largestFreeBlock = 0;
+      status.nodes = new ArrayList<>();
+      setReady(offer, status, false, "InvalidSpec", String.join("; ", problems), wasReady, now);
+      return write(offer, before, status);
+    }
+    var spec = offer.getSpec();
+    ObjectRef id = MarketView.idOf(offer);
+    List<GpuNode> all = nodes.list().toList();
+    Map<String, GpuNode> byName = new TreeMap<>();
+    all.forEach(n -> byName.put(n.getMetadata().getName(), n));
+
+    int leased = 0;
+    for (GpuNode n : all) {
+      for (GpuAllocation a : MarketView.allocations(n)) {
+        if (id.equals(a.offer)) {
+          leased += a.gpus;
+        }
+      }
+    }
+    Map<String, List<String>> excluded = new TreeMap<>();
+    List<String> sold = new ArrayList<>();
+    int healthy = 0;
+    int free = 0;
+    int largest = 0;
+    for (String name : MarketView.selectedNodes(offer, all)) {
+      GpuNode node = byName.get(name);
+      String why = null;
+      if (node == null) {
+        why = "missing";
+      } else if (!SpecProblems.of(node.getSpec()).isEmpty()) {
+        why = "with an invalid spec";
+      } else if (!spec.provider.equals(node.getSpec().provider)) {
+        why = "owned by another provider";
+      } else if (!spec.model.equals(node.getSpec().gpus.model)) {
+        why = "of another model";
+      }
+      if (why != null) {
+        excluded.computeIfAbsent(why, k -> new ArrayList<>()).add(name);
+        continue;
+      }
+      sold.add(name);
+      NodeState state = MarketView.nodeState(node, null);
+      if (state.ready() && state.schedulable()) {
+        healthy += state.healthyGpus();
+        free += state.freeGpus();
+        largest = Math.max(largest, state.freeGpus());
+      }
+    }
+    int cap = spec.gpus == null ? Integer.MAX_VALUE : spec.gpus;
+    status.nodes = sold;
+    status.capacityGpus = Math.min(healthy, cap);
+    status.leasedGpus = leased;
+    status.availableGpus = spec.suspended ? 0 : Math.max(0, Math.min(free, cap - leased));
+    status.largestFreeBlock = Math.min(largest, status.availableGpus);
+
+    String skipped =
+        excluded.isEmpty()
+            ? ""
+            : "; skipped "
+                + excluded.entrySet().stream()
+                    .map(
+                        e ->
+                            e.getValue().size()
+                                + " GpuNode(s) "
+                                + e.getKey()
+                                + " ("
+                                + String.join(", ", e.getValue())
+                                + ")")
+                    .collect(Collectors.joining(", "));
+    if (spec.suspended) {
+      setReady(
+          offer,
+          status,
+          false,
+          "Suspended",
+          "the offer is suspended: no new leases" + skipped,
+          wasReady,
+          now);
+    } else if (sold.isEmpty()) {
+      String reason =
+          excluded.containsKey("owned by another provider")
+              ? "NodesOfOtherProvider"
+              : "NoMatchingNodes";
+      String message =
+          excluded.isEmpty()
+              ? "the offer selects no GpuNode: check nodeSelector and nodeNames"
+              : "no selected GpuNode can be sold by provider "
+                  + spec.provider
+                  + " as "
+                  + spec.model
+                  + skipped;
+      setReady(offer, status, false, reason, message, wasReady, now);
+    } else if (spec.tenants == null) {
+      setReady(
+          offer,
+          status,
+          false,
+          "NoTenants",
+          "spec.tenants is absent, so no namespace may lease from this offer; set tenants: {} to admit"
+              + " every namespace, or a selector for some"
+              + skipped,
+          wasReady,
+          now);
+    } else if (healthy == 0) {
+      setReady(
+          offer,
+          status,
+          false,
+          "NoHealthyGpus",
+          "none of the " + sold.size() + " GpuNode(s) sold is ready" + skipped,
+          wasReady,
+          now);
+    } else {
+      setReady(
+          offer,
+          status,
+          true,
+          "Ready",
+          status.availableGpus
+              + " of "
+              + status.capacityGpus
+              + " GPUs available on "
+              + sold.size()
+              + " GpuNode(s)"
+              + skipped,
+          wasReady,
+          now);
+    }
+    return write(offer, before, status);
+  }
+
+  private void setReady(
+      GpuOffer offer,
+      GpuOfferStatus status,
+      boolean ready,
+      String reason,
+      String message,
+      boolean wasReady,
+      Instant now) {
+    String previousReason =
+        Conditions.find(status.conditions, "Ready").map(c -> c.getReason()).orElse(null);
+    Conditions.set(
+        status.conditions,
+        "Ready",
+        ready,
+        reason,
+        message,
+        offer.getMetadata().getGeneration(),
+        now);
+    if (!ready && (wasReady || !reason.equals(previousReason))) {
+      events.warning(offer, EventReason.OfferNotReady, message);
+    }
+  }
+
+  private static UpdateControl<GpuOffer> write(
+      GpuOffer offer, GpuOfferStatus before, GpuOfferStatus after) {
+    return StatusDiff.changed(before, after)
+        ? UpdateControl.patchStatus(offer)
+        : UpdateControl.noUpdate();
+  }
+}

@@ -1,0 +1,146 @@
+package io.gpumarket.operator;
+
+import io.fabric8.kubernetes.api.model.Namespace;
+import io.gpumarket.api.v1alpha1.GpuAllocation;
+import io.gpumarket.api.v1alpha1.GpuNode;
+import io.gpumarket.api.v1alpha1.GpuOffer;
+import io.gpumarket.api.v1alpha1.ObjectRef;
+import io.gpumarket.market.Durations;
+import io.gpumarket.market.Market;
+import io.gpumarket.market.NodeState;
+import io.gpumarket.market.OfferState;
+import java.math.BigDecimal;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.HashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Set;
+import java.util.function.Function;
+
+/**
+ * Turns the market's resources, as the informers hold them, into the plain inputs of {@link
+ * Market}. Offers whose spec is invalid are left out: their own status says why.
+ */
+public final class MarketView {
+  private MarketView() {}
+
+  /**
+   * Builds the market.
+   *
+   * @param ignoreLeaseUid a lease whose own holds count as free, so that a bind interrupted half
+   *     way can be redone; null for none
+   */
+  public static Market market(
+      Collection<GpuNode> nodes,
+      Collection<GpuOffer> offers,
+      Function<String, Namespace> namespaces,
+      String ignoreLeaseUid) {
+    List<NodeState> nodeStates = new ArrayList<>(nodes.size());
+    Map<ObjectRef, Integer> leasedByOffer = new HashMap<>();
+    for (GpuNode node : nodes) {
+      if (!SpecProblems.of(node.getSpec()).isEmpty()) {
+        continue;
+      }
+      nodeStates.add(nodeState(node, ignoreLeaseUid));
+      for (GpuAllocation a : allocations(node)) {
+        if (a.offer != null && !Objects.equals(a.leaseUid, ignoreLeaseUid)) {
+          leasedByOffer.merge(a.offer, a.gpus, Integer::sum);
+        }
+      }
+    }
+    List<OfferState> offerStates = new ArrayList<>(offers.size());
+    for (GpuOffer offer : offers) {
+      if (!SpecProblems.of(offer.getSpec()).isEmpty()) {
+        continue;
+      }
+      ObjectRef id = idOf(offer);
+      offerStates.add(
+          offerState(
+              offer, selectedNodes(offer, nodes), leasedByOffer.getOrDefault(id, 0), namespaces));
+    }
+    return new Market(nodeStates, offerStates);
+  }
+
+  public static NodeState nodeState(GpuNode node, String ignoreLeaseUid) {
+    var spec = node.getSpec();
+    var status = node.getStatus();
+    int held = 0;
+    for (GpuAllocation a : allocations(node)) {
+      if (!Objects.equals(a.leaseUid, ignoreLeaseUid)) {
+        held += a.gpus;
+      }
+    }
+    int healthy = status == null || status.allocatableGpus == null ? 0 : status.allocatableGpus;
+    boolean ready = status != null && Conditions.isTrue(status.conditions, "Ready");
+    boolean verified = status != null && Conditions.isTrue(status.conditions, "Verified");
+    Double uptime = status == null || status.uptime == null ? null : status.uptime.ratio24h;
+    return new NodeState(
+        node.getMetadata().getName(),
+        spec.nodeName,
+        spec.provider,
+        spec.tier,
+        spec.region,
+        spec.gpus.model,
+        healthy,
+        held,
+        ready,
+        !spec.unschedulable,
+        verified,
+        uptime);
+  }
+
+  public static OfferState offerState(
+      GpuOffer offer, List<String> nodes, int leased, Function<String, Namespace> namespaces) {
+    var spec = offer.getSpec();
+    var tenants = spec.tenants;
+    return new OfferState(
+        idOf(offer),
+        spec.provider,
+        spec.model,
+        nodes,
+        spec.gpus,
+        leased,
+        new BigDecimal(spec.pricePerGpuHour),
+        spec.currency == null ? "USD" : spec.currency,
+        spec.minLeaseDuration == null ? null : Durations.parse(spec.minLeaseDuration),
+        spec.maxLeaseDuration == null ? null : Durations.parse(spec.maxLeaseDuration),
+        tenant -> {
+          if (tenants == null) {
+            return false;
+          }
+          Namespace ns = namespaces.apply(tenant);
+          return Selectors.matches(tenants, ns == null ? Map.of() : ns.getMetadata().getLabels());
+        },
+        spec.suspended);
+  }
+
+  /** The GpuNodes an offer selects by name or by label, whoever owns them. */
+  public static List<String> selectedNodes(GpuOffer offer, Collection<GpuNode> nodes) {
+    var spec = offer.getSpec();
+    Set<String> selected = new LinkedHashSet<>();
+    if (spec.nodeNames != null) {
+      selected.addAll(spec.nodeNames);
+    }
+    if (spec.nodeSelector != null) {
+      for (GpuNode node : nodes) {
+        if (Selectors.matches(spec.nodeSelector, node.getMetadata().getLabels())) {
+          selected.add(node.getMetadata().getName());
+        }
+      }
+    }
+    return List.copyOf(selected);
+  }
+
+  public static List<GpuAllocation> allocations(GpuNode node) {
+    return node.getStatus() == null || node.getStatus().allocations == null
+        ? List.of()
+        : node.getStatus().allocations;
+  }
+
+  public static ObjectRef idOf(io.fabric8.kubernetes.api.model.HasMetadata r) {
+    return new ObjectRef(r.getMetadata().getNamespace(), r.getMetadata().getName());
+  }
+}

@@ -1,0 +1,62 @@
+package io.gpumarket.operator;
+
+import io.fabric8.kubernetes.api.model.Quantity;
+import io.fabric8.kubernetes.api.model.ResourceQuota;
+import io.fabric8.kubernetes.api.model.ResourceQuotaBuilder;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import jakarta.enterprise.context.ApplicationScoped;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * Keeps one ResourceQuota per tenant namespace that caps {@code requests.nvidia.com/gpu} at the
+ * GPUs of its active leases, so pods there cannot take GPUs the market has not leased to it.
+ */
+@ApplicationScoped
+public class QuotaKeeper {
+  static final String HARD_KEY = "requests." + Labels.GPU_RESOURCE;
+  private final KubernetesClient client;
+  private final Map<String, Integer> written = new ConcurrentHashMap<>();
+
+  public QuotaKeeper(KubernetesClient client) {
+    this.client = client;
+  }
+
+  /** Sets the namespace's quota to this many GPUs, writing only when it changed. */
+  public void sync(String namespace, int gpus) {
+    if (Integer.valueOf(gpus).equals(written.get(namespace))) {
+      return;
+    }
+    var quotas = client.resourceQuotas().inNamespace(namespace);
+    ResourceQuota current = quotas.withName(Labels.QUOTA_NAME).get();
+    Quantity want = new Quantity(Integer.toString(gpus));
+    if (current != null
+        && current.getSpec() != null
+        && current.getSpec().getHard() != null
+        && want.equals(current.getSpec().getHard().get(HARD_KEY))) {
+      written.put(namespace, gpus);
+      return;
+    }
+    ResourceQuota quota =
+        new ResourceQuotaBuilder()
+            .withNewMetadata()
+            .withName(Labels.QUOTA_NAME)
+            .withNamespace(namespace)
+            .addToLabels(Labels.MANAGED_BY, Labels.MANAGER)
+            .addToAnnotations(
+                "gpumarket.io/description",
+                "GPUs of this namespace's active GpuLeases; managed by the gpumarket operator")
+            .endMetadata()
+            .withNewSpec()
+            .addToHard(HARD_KEY, want)
+            .endSpec()
+            .build();
+    if (current == null) {
+      quotas.resource(quota).create();
+    } else {
+      quota.getMetadata().setResourceVersion(current.getMetadata().getResourceVersion());
+      quotas.resource(quota).update();
+    }
+    written.put(namespace, gpus);
+  }
+}

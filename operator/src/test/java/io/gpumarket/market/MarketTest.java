@@ -1,0 +1,443 @@
+package io.gpumarket.market;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.gpumarket.api.v1alpha1.ObjectRef;
+import io.gpumarket.api.v1alpha1.Tier;
+import io.gpumarket.api.v1alpha1.TierRequirement;
+import io.gpumarket.market.Refusal.Reason;
+import java.math.BigDecimal;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.Set;
+import org.junit.jupiter.api.Test;
+
+class MarketTest {
+
+  static NodeState node(
+      String name, String provider, Tier tier, String region, String model, int gpus) {
+    return new NodeState(
+        name, name, provider, tier, region, model, gpus, 0, true, true, false, 1.0);
+  }
+
+  static OfferState offer(
+      String ns, String name, String provider, String model, String price, String... nodes) {
+    return new OfferState(
+        new ObjectRef(ns, name),
+        provider,
+        model,
+        List.of(nodes),
+        null,
+        0,
+        new BigDecimal(price),
+        "USD",
+        null,
+        null,
+        tenant -> true,
+        false);
+  }
+
+  static PlacementRequest request(List<String> models, int blocks, int perBlock, String maxPrice) {
+    return new PlacementRequest(
+        "team-a",
+        models,
+        TierRequirement.ANY,
+        Set.of(),
+        null,
+        false,
+        blocks,
+        perBlock,
+        maxPrice == null ? null : new BigDecimal(maxPrice),
+        "USD",
+        null,
+        null);
+  }
+
+  @Test
+  void choosesTheCheapestOfferThatMeetsEveryConstraint() {
+    Market market =
+        new Market(
+            List.of(
+                node("dc-1", "acme", Tier.DATACENTER, "eu-west", "h100-80gb", 8),
+                node("dc-2", "bolt", Tier.DATACENTER, "us-east", "h100-80gb", 8),
+                node("edge-1", "cheap", Tier.EDGE, "eu-west", "h100-80gb", 1)),
+            List.of(
+                offer("acme", "h100", "acme", "h100-80gb", "2.40", "dc-1"),
+                offer("bolt", "h100", "bolt", "h100-80gb", "2.10", "dc-2"),
+                offer("cheap", "h100", "cheap", "h100-80gb", "1.00", "edge-1")));
+
+    Decision d = market.place(request(List.of("h100-80gb"), 1, 4, "3.00"));
+
+    assertThat(d).isInstanceOf(Placement.class);
+    Placement p = (Placement) d;
+    assertThat(p.offer().id()).isEqualTo(new ObjectRef("bolt", "h100"));
+    assertThat(p.gpusByNode()).containsExactly(Map.entry("dc-2", 4));
+  }
+
+  @Test
+  void refusesAboveThePriceCapNamingTheCheapestOffer() {
+    Market market =
+        new Market(
+            List.of(node("dc-1", "acme", Tier.DATACENTER, "eu", "h100-80gb", 8)),
+            List.of(
+                offer("acme", "h100", "acme", "h100-80gb", "2.40", "dc-1"),
+                offer("acme", "h100-premium", "acme", "h100-80gb", "3.10", "dc-1")));
+
+    Refusal r = (Refusal) market.place(request(List.of("h100-80gb"), 1, 1, "2.00"));
+
+    assertThat(r.reason()).isEqualTo(Reason.PriceAboveCap);
+    assertThat(r.message())
+        .isEqualTo(
+            "no h100-80gb offer at or under 2.00 USD/h; cheapest is 2.40 USD/h at acme/h100");
+  }
+
+  @Test
+  void prefersEarlierModelsAtEqualPriceThenHigherUptimeThenTightestFit() {
+    NodeState a = node("a", "p", Tier.DATACENTER, "r", "a100-80gb", 8);
+    NodeState h = node("h", "p", Tier.DATACENTER, "r", "h100-80gb", 8);
+    Market market =
+        new Market(
+            List.of(a, h),
+            List.of(
+                offer("p", "a100", "p", "a100-80gb", "2.00", "a"),
+                offer("p", "h100", "p", "h100-80gb", "2.00", "h")));
+    Placement p = (Placement) market.place(request(List.of("h100-80gb", "a100-80gb"), 1, 1, null));
+    assertThat(p.model()).isEqualTo("h100-80gb");
+
+    NodeState flaky =
+        new NodeState("f", "f", "p", Tier.EDGE, "r", "rtx-4090", 1, 0, true, true, false, 0.90);
+    NodeState steady =
+        new NodeState("s", "s", "p", Tier.EDGE, "r", "rtx-4090", 2, 0, true, true, false, 0.99);
+    market =
+        new Market(
+            List.of(flaky, steady),
+            List.of(
+                offer("p", "flaky", "p", "rtx-4090", "0.40", "f"),
+                offer("p", "steady", "p", "rtx-4090", "0.40", "s")));
+    p = (Placement) market.place(request(List.of("rtx-4090"), 1, 1, null));
+    assertThat(p.offer().id().name).isEqualTo("steady");
+
+    // Same offer, two nodes: the block goes to the smaller free block, keeping the 8 whole.
+    NodeState big = node("big", "p", Tier.DATACENTER, "r", "l4", 8);
+    NodeState small = node("small", "p", Tier.DATACENTER, "r", "l4", 2);
+    market =
+        new Market(
+            List.of(big, small), List.of(offer("p", "l4", "p", "l4", "0.50", "big", "small")));
+    p = (Placement) market.place(request(List.of("l4"), 1, 2, null));
+    assertThat(p.blockNodes()).containsExactly("small");
+  }
+
+  @Test
+  void placesAGangWholeOrNotAtAll() {
+    Market market =
+        new Market(
+            List.of(
+                node("n1", "p", Tier.DATACENTER, "r", "h100-80gb", 8),
+                node("n2", "p", Tier.DATACENTER, "r", "h100-80gb", 8).withHeld(4)),
+            List.of(offer("p", "o", "p", "h100-80gb", "2", "n1", "n2")));
+
+    Placement p = (Placement) market.place(request(List.of("h100-80gb"), 3, 4, null));
+    assertThat(p.gpusByNode()).containsExactly(Map.entry("n1", 8), Map.entry("n2", 4));
+
+    Refusal r = (Refusal) market.place(request(List.of("h100-80gb"), 2, 8, null));
+    assertThat(r.reason()).isEqualTo(Reason.InsufficientCapacity);
+    assertThat(r.message())
+        .contains("2 x 8 GPUs")
+        .contains("p/o has room for 1 of 2 blocks of 8 (largest free block 8, 12 GPUs free)");
+  }
+
+  @Test
+  void explainsEachConstraintThatRulesOutAnOffer() {
+    NodeState eu = node("eu", "p", Tier.EDGE, "eu-west", "rtx-4090", 2);
+    NodeState down =
+        new NodeState(
+            "down", "down", "p", Tier.EDGE, "eu-west", "rtx-4090", 2, 0, false, true, false, 1.0);
+    NodeState foreign = node("foreign", "other", Tier.EDGE, "eu-west", "rtx-4090", 2);
+    OfferState o = offer("p", "o", "p", "rtx-4090", "0.30", "eu", "down", "foreign");
+    Market market = new Market(List.of(eu, down, foreign), List.of(o));
+
+    PlacementRequest usOnly =
+        new PlacementRequest(
+            "team-a",
+            List.of("rtx-4090"),
+            TierRequirement.ANY,
+            Set.of("us-east"),
+            null,
+            false,
+            1,
+            1,
+            null,
+            "USD",
+            null,
+            null);
+    Refusal r = (Refusal) market.place(usOnly);
+    assertThat(r.reason()).isEqualTo(Reason.NoQualifyingNode);
+    assertThat(r.message())
+        .contains("1 node in region eu-west, not us-east")
+        .contains("1 node not ready")
+        .contains("1 node owned by provider other, not p");
+
+    PlacementRequest datacenter =
+        new PlacementRequest(
+            "team-a",
+            List.of("rtx-4090"),
+            TierRequirement.DATACENTER,
+            Set.of(),
+            0.99,
+            false,
+            1,
+            1,
+            null,
+            "USD",
+            null,
+            null);
+    assertThat(((Refusal) market.place(datacenter)).message())
+        .contains("in tier edge, not datacenter");
+
+    PlacementRequest euros =
+        new PlacementRequest(
+            "team-a",
+            List.of("rtx-4090"),
+            TierRequirement.ANY,
+            Set.of(),
+            null,
+            false,
+            1,
+            1,
+            null,
+            "EUR",
+            null,
+            null);
+    Refusal r2 = (Refusal) market.place(euros);
+    assertThat(r2.reason()).isEqualTo(Reason.CurrencyMismatch);
+    assertThat(r2.message()).isEqualTo("no rtx-4090 offer is priced in EUR; p/o is priced in USD");
+
+    Refusal none = (Refusal) market.place(request(List.of("h100-80gb"), 1, 1, null));
+    assertThat(none.reason()).isEqualTo(Reason.NoOfferForModel);
+    assertThat(none.message()).isEqualTo("no offer sells h100-80gb");
+  }
+
+  @Test
+  void honoursTenantsSuspensionLeaseLimitsAndTheOfferCap() {
+    NodeState n = node("n", "p", Tier.DATACENTER, "r", "l40s", 8);
+    OfferState onlyTeamB =
+        new OfferState(
+            new ObjectRef("p", "o"),
+            "p",
+            "l40s",
+            List.of("n"),
+            null,
+            0,
+            new BigDecimal("1"),
+            "USD",
+            Duration.ofHours(1),
+            Duration.ofHours(24),
+            "team-b"::equals,
+            false);
+    Market market = new Market(List.of(n), List.of(onlyTeamB));
+    Refusal r = (Refusal) market.place(request(List.of("l40s"), 1, 1, null));
+    assertThat(r.reason()).isEqualTo(Reason.TenantNotAdmitted);
+    assertThat(r.message()).contains("admits namespace team-a");
+
+    PlacementRequest tooLong =
+        new PlacementRequest(
+            "team-b",
+            List.of("l40s"),
+            TierRequirement.ANY,
+            Set.of(),
+            null,
+            false,
+            1,
+            1,
+            null,
+            "USD",
+            Duration.ofHours(72),
+            null);
+    Refusal r2 = (Refusal) market.place(tooLong);
+    assertThat(r2.reason()).isEqualTo(Reason.LeaseDurationOutOfRange);
+    assertThat(r2.message()).contains("72h").contains("p/o leases for at most 24h");
+
+    OfferState suspended =
+        new OfferState(
+            new ObjectRef("p", "o"),
+            "p",
+            "l40s",
+            List.of("n"),
+            null,
+            0,
+            BigDecimal.ONE,
+            "USD",
+            null,
+            null,
+            t -> true,
+            true);
+    assertThat(
+            ((Refusal)
+                    new Market(List.of(n), List.of(suspended))
+                        .place(request(List.of("l40s"), 1, 1, null)))
+                .reason())
+        .isEqualTo(Reason.OfferSuspended);
+
+    OfferState capped =
+        new OfferState(
+            new ObjectRef("p", "o"),
+            "p",
+            "l40s",
+            List.of("n"),
+            4,
+            2,
+            BigDecimal.ONE,
+            "USD",
+            null,
+            null,
+            t -> true,
+            false);
+    Refusal r3 =
+        (Refusal)
+            new Market(List.of(n), List.of(capped)).place(request(List.of("l40s"), 1, 4, null));
+    assertThat(r3.message()).contains("capped at 4 by the offer");
+  }
+
+  @Test
+  void aNamedOfferIsUsedOrExplained() {
+    NodeState n = node("n", "p", Tier.DATACENTER, "r", "t4", 4);
+    Market market =
+        new Market(
+            List.of(n),
+            List.of(
+                offer("p", "cheap", "p", "t4", "0.10", "n"),
+                offer("p", "dear", "p", "t4", "0.90", "n")));
+    PlacementRequest named =
+        new PlacementRequest(
+            "team-a",
+            List.of("t4"),
+            TierRequirement.ANY,
+            Set.of(),
+            null,
+            false,
+            1,
+            1,
+            null,
+            "USD",
+            null,
+            new ObjectRef("p", "dear"));
+    assertThat(((Placement) market.place(named)).offer().id().name).isEqualTo("dear");
+
+    PlacementRequest missing =
+        new PlacementRequest(
+            "team-a",
+            List.of("t4"),
+            TierRequirement.ANY,
+            Set.of(),
+            null,
+            false,
+            1,
+            1,
+            null,
+            "USD",
+            null,
+            new ObjectRef("p", "gone"));
+    Refusal r = (Refusal) market.place(missing);
+    assertThat(r.reason()).isEqualTo(Reason.NoSuchOffer);
+    assertThat(r.message()).isEqualTo("offer p/gone does not exist");
+  }
+
+  /**
+   * The over-commit invariant: whatever is asked, in whatever order, no node is given more GPUs
+   * than its healthy ones and no offer more than its cap.
+   */
+  @Test
+  void neverOvercommitsANodeUnderManyRandomRequests() {
+    Random random = new Random(42);
+    String[] models = {"h100-80gb", "a100-40gb", "rtx-4090", "l4"};
+    Map<String, NodeState> nodes = new HashMap<>();
+    List<OfferState> offers = new ArrayList<>();
+    for (int i = 0; i < 60; i++) {
+      String model = models[i % models.length];
+      String provider = "p" + (i % 5);
+      int gpus = 1 << random.nextInt(4);
+      nodes.put(
+          "n" + i,
+          node(
+              "n" + i,
+              provider,
+              i % 3 == 0 ? Tier.EDGE : Tier.DATACENTER,
+              "r" + (i % 2),
+              model,
+              gpus));
+    }
+    for (int i = 0; i < 40; i++) {
+      String provider = "p" + (i % 5);
+      String model = models[random.nextInt(models.length)];
+      List<String> selected = new ArrayList<>();
+      for (NodeState n : nodes.values()) {
+        if (random.nextInt(3) == 0) {
+          selected.add(n.name()); // some of another provider or model: the market must skip them
+        }
+      }
+      Integer cap = random.nextBoolean() ? null : 1 + random.nextInt(16);
+      offers.add(
+          new OfferState(
+              new ObjectRef(provider, "o" + i),
+              provider,
+              model,
+              selected,
+              cap,
+              0,
+              BigDecimal.valueOf(10 + random.nextInt(300), 2),
+              "USD",
+              null,
+              null,
+              t -> true,
+              false));
+    }
+    int placed = 0;
+    for (int i = 0; i < 2000; i++) {
+      int perBlock = 1 << random.nextInt(4);
+      PlacementRequest req =
+          new PlacementRequest(
+              "t",
+              List.of(models[random.nextInt(models.length)]),
+              TierRequirement.ANY,
+              Set.of(),
+              null,
+              false,
+              1 + random.nextInt(3),
+              perBlock,
+              null,
+              "USD",
+              null,
+              null);
+      Decision d = new Market(nodes.values(), offers).place(req);
+      if (d instanceof Placement p) {
+        placed++;
+        for (var e : p.gpusByNode().entrySet()) {
+          NodeState n = nodes.get(e.getKey());
+          assertThat(n.provider()).isEqualTo(p.offer().provider());
+          assertThat(n.model()).isEqualTo(p.offer().model());
+          nodes.put(n.name(), n.withHeld(n.heldGpus() + e.getValue()));
+        }
+        int idx = offers.indexOf(p.offer());
+        offers.set(idx, p.offer().withLeased(p.offer().leasedGpus() + req.totalGpus()));
+      } else if (random.nextInt(4) == 0 && !nodes.isEmpty()) {
+        // Leases end now and then, so the market keeps turning over.
+        String name = "n" + random.nextInt(60);
+        nodes.put(name, nodes.get(name).withHeld(0));
+        offers.replaceAll(o -> o.withLeased(0));
+      }
+      for (NodeState n : nodes.values()) {
+        assertThat(n.heldGpus()).as(n.name()).isLessThanOrEqualTo(n.healthyGpus());
+      }
+      for (OfferState o : offers) {
+        if (o.gpuCap() != null) {
+          assertThat(o.leasedGpus()).as(o.id().toString()).isLessThanOrEqualTo(o.gpuCap());
+        }
+      }
+    }
+    assertThat(placed).as("the random market must place a good share").isGreaterThan(200);
+  }
+}

@@ -1,0 +1,181 @@
+package io.gpumarket.operator;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import io.fabric8.kubernetes.api.model.Pod;
+import io.fabric8.kubernetes.api.model.ResourceQuota;
+import io.gpumarket.api.v1alpha1.ComputeJob;
+import io.gpumarket.api.v1alpha1.GpuLease;
+import io.gpumarket.api.v1alpha1.GpuLeaseSpec;
+import io.gpumarket.api.v1alpha1.JobPhase;
+import io.gpumarket.api.v1alpha1.LeasePhase;
+import io.gpumarket.api.v1alpha1.Tier;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The operator against fabric8's mock API server: a fleet of edge and datacenter GpuNodes, offers
+ * at several prices, jobs for several models. The test plays the kubelet by moving pod phases.
+ */
+class MarketOperatorTest {
+  static MockCluster cluster;
+  static Fleet fleet;
+  static TestOperator operator;
+
+  @BeforeAll
+  static void fleet() {
+    cluster = new MockCluster();
+    fleet = cluster.fleet;
+    fleet.namespace("team-a", Map.of("gpumarket.io/tenant", "true"));
+    fleet.namespace("team-b", Map.of());
+    fleet.namespace("acme", Map.of());
+    fleet.namespace("bolt", Map.of());
+    fleet.gpuNode("dc-acme-1", "acme", Tier.DATACENTER, "eu-west", "h100-80gb", 8);
+    fleet.gpuNode("dc-acme-2", "acme", Tier.DATACENTER, "eu-west", "h100-80gb", 8);
+    fleet.gpuNode("dc-bolt-1", "bolt", Tier.DATACENTER, "us-east", "h100-80gb", 8);
+    fleet.gpuNode("dc-bolt-2", "bolt", Tier.DATACENTER, "us-east", "a100-40gb", 4);
+    fleet.gpuNode("edge-acme-1", "acme", Tier.EDGE, "eu-west", "rtx-4090", 1);
+    fleet.gpuNode("edge-acme-2", "acme", Tier.EDGE, "eu-west", "rtx-4090", 1);
+    fleet.offer("acme", "h100", "acme", "h100-80gb", "2.40");
+    fleet.offer("bolt", "h100", "bolt", "h100-80gb", "2.10");
+    fleet.offer("bolt", "a100", "bolt", "a100-40gb", "1.20");
+    fleet.offer("acme", "rtx4090", "acme", "rtx-4090", "0.40");
+    operator = TestOperator.start(cluster.client);
+    await()
+        .atMost(Duration.ofSeconds(20))
+        .untilAsserted(
+            () -> {
+              assertThat(fleet.getOffer("acme", "h100").getStatus().availableGpus).isEqualTo(16);
+              assertThat(fleet.getOffer("bolt", "h100").getStatus().largestFreeBlock).isEqualTo(8);
+            });
+  }
+
+  @AfterAll
+  static void stop() {
+    operator.close();
+    cluster.close();
+  }
+
+  @Test
+  void aJobRunsOnTheCheapestOfferAndReturnsItsGpusWhenItSucceeds() {
+    fleet.create(Fleet.job("team-a", "train", List.of("h100-80gb"), 1, 4, "3.00"));
+
+    await()
+        .atMost(Duration.ofSeconds(20))
+        .untilAsserted(() -> assertThat(fleet.pods("team-a", "train")).hasSize(1));
+    Pod pod = fleet.pods("team-a", "train").get(0);
+    var term =
+        pod.getSpec()
+            .getAffinity()
+            .getNodeAffinity()
+            .getRequiredDuringSchedulingIgnoredDuringExecution()
+            .getNodeSelectorTerms()
+            .get(0);
+    assertThat(term.getMatchFields().get(0).getKey()).isEqualTo("metadata.name");
+    assertThat(term.getMatchFields().get(0).getValues()).containsExactly("dc-bolt-1");
+    assertThat(
+            pod.getSpec()
+                .getContainers()
+                .get(0)
+                .getResources()
+                .getLimits()
+                .get("nvidia.com/gpu")
+                .getAmount())
+        .isEqualTo("4");
+    assertThat(pod.getSpec().getTolerations()).anyMatch(t -> "gpumarket.io/gpu".equals(t.getKey()));
+    assertThat(pod.getMetadata().getOwnerReferences().get(0).getKind()).isEqualTo("ComputeJob");
+    assertThat(pod.getMetadata().getLabels()).containsEntry(Labels.JOB, "train");
+
+    ComputeJob job = fleet.getJob("team-a", "train");
+    assertThat(job.getStatus().phase).isEqualTo(JobPhase.Scheduled);
+    assertThat(job.getStatus().pricePerGpuHour).isEqualTo("2.10");
+    assertThat(job.getStatus().offer.toString()).isEqualTo("bolt/h100");
+    GpuLease lease = fleet.getLease("team-a", job.getStatus().lease);
+    assertThat(lease.getStatus().phase).isEqualTo(LeasePhase.Active);
+    await()
+        .atMost(Duration.ofSeconds(10))
+        .untilAsserted(
+            () -> {
+              assertThat(fleet.getNode("dc-bolt-1").getStatus().leasedGpus).isEqualTo(4);
+              assertThat(fleet.getOffer("bolt", "h100").getStatus().availableGpus).isEqualTo(4);
+              assertThat(quota("team-a")).isEqualTo("4");
+            });
+
+    fleet.setPodPhases("team-a", "train", "Running");
+    await()
+        .atMost(Duration.ofSeconds(10))
+        .untilAsserted(
+            () ->
+                assertThat(fleet.getJob("team-a", "train").getStatus().phase)
+                    .isEqualTo(JobPhase.Running));
+
+    fleet.setPodPhases("team-a", "train", "Succeeded");
+    await()
+        .atMost(Duration.ofSeconds(10))
+        .untilAsserted(
+            () -> {
+              ComputeJob done = fleet.getJob("team-a", "train");
+              assertThat(done.getStatus().phase).isEqualTo(JobPhase.Succeeded);
+              assertThat(fleet.getLease("team-a", done.getStatus().lease).getStatus().phase)
+                  .isEqualTo(LeasePhase.Released);
+              assertThat(fleet.getNode("dc-bolt-1").getStatus().leasedGpus).isZero();
+              assertThat(done.getStatus().cost).isNotNull();
+            });
+  }
+
+  @Test
+  void aJobNoOfferCanServeWaitsAndSaysWhy() {
+    fleet.create(Fleet.job("team-a", "too-cheap", List.of("h100-80gb"), 1, 1, "1.00"));
+    await()
+        .atMost(Duration.ofSeconds(20))
+        .untilAsserted(
+            () -> {
+              ComputeJob job = fleet.getJob("team-a", "too-cheap");
+              assertThat(job.getStatus().phase).isEqualTo(JobPhase.Pending);
+              assertThat(job.getStatus().message)
+                  .isEqualTo(
+                      "no h100-80gb offer at or under 1.00 USD/h; cheapest is 2.10 USD/h at bolt/h100");
+              assertThat(Conditions.find(job.getStatus().conditions, "Scheduled").get().getReason())
+                  .isEqualTo("PriceAboveCap");
+            });
+    assertThat(fleet.pods("team-a", "too-cheap")).isEmpty();
+  }
+
+  @Test
+  void aLeaseExpiresAtItsEndAndIsBilledForItsTime() {
+    GpuLease lease = new GpuLease();
+    lease.getMetadata().setName("short");
+    lease.getMetadata().setNamespace("team-a");
+    lease.setSpec(new GpuLeaseSpec());
+    lease.getSpec().models = List.of("rtx-4090");
+    lease.getSpec().gpus = 1;
+    lease.getSpec().duration = "3s";
+    cluster.client.resources(GpuLease.class).resource(lease).create();
+    await()
+        .atMost(Duration.ofSeconds(10))
+        .untilAsserted(
+            () ->
+                assertThat(fleet.getLease("team-a", "short").getStatus().phase)
+                    .isEqualTo(LeasePhase.Active));
+    await()
+        .atMost(Duration.ofSeconds(15))
+        .untilAsserted(
+            () -> {
+              GpuLease l = fleet.getLease("team-a", "short");
+              assertThat(l.getStatus().phase).isEqualTo(LeasePhase.Expired);
+              assertThat(l.getStatus().gpuSeconds).isEqualTo(3);
+              assertThat(l.getStatus().cost).isEqualTo("0.0003");
+            });
+  }
+
+  private static String quota(String ns) {
+    ResourceQuota q =
+        cluster.client.resourceQuotas().inNamespace(ns).withName(Labels.QUOTA_NAME).get();
+    return q == null ? null : q.getSpec().getHard().get("requests.nvidia.com/gpu").getAmount();
+  }
+}

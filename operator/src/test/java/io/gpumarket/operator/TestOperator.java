@@ -1,0 +1,50 @@
+package io.gpumarket.operator;
+
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.javaoperatorsdk.operator.Operator;
+
+/**
+ * The operator wired by hand, without CDI, exactly as Quarkus wires it: a test can start one, stop
+ * it (a crash or a restart), or run two at once against the same API server.
+ */
+final class TestOperator implements AutoCloseable {
+  final Operator operator;
+  final MarketMetrics metrics;
+  final MarketCaches caches;
+
+  private TestOperator(KubernetesClient client) {
+    caches = new MarketCaches();
+    metrics = new MarketMetrics(caches);
+    var events = new EventRecorder(client);
+    var binder = new LeaseBinder(client, metrics);
+    var quotas = new QuotaKeeper(client);
+    var run = new JobRun(client, binder, events, metrics);
+    operator =
+        new Operator(
+            o ->
+                o.withKubernetesClient(client)
+                    .withUseSSAToPatchPrimaryResource(false)
+                    .withSSABasedCreateUpdateMatchForDependentResources(false)
+                    .withCloseClientOnStop(false)
+                    .withStopOnInformerErrorDuringStartup(false));
+    operator.register(new GpuNodeReconciler(caches, events));
+    operator.register(new GpuOfferReconciler(caches, events));
+    operator.register(new GpuLeaseReconciler(binder, quotas, metrics, caches, events));
+    operator.register(new ComputeJobReconciler(caches, run));
+  }
+
+  static {
+    org.awaitility.Awaitility.ignoreExceptionsByDefault();
+  }
+
+  static TestOperator start(KubernetesClient client) {
+    TestOperator t = new TestOperator(client);
+    t.operator.start();
+    return t;
+  }
+
+  @Override
+  public void close() {
+    operator.stop();
+  }
+}

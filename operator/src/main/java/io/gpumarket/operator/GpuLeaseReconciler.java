@@ -159,6 +159,8 @@ public class GpuLeaseReconciler implements Reconciler<GpuLease>, Cleaner<GpuLeas
           && status.endTime != null
           && !now.isBefore(Times.parse(status.endTime))) {
         end(lease, LeasePhase.Expired, Times.parse(status.endTime), "reached its end time");
+      } else if (status.phase == LeasePhase.Active) {
+        binder.reconcileHolds(lease, sources);
       } else if (status.phase == LeasePhase.Pending && spec.release) {
         binder.release(lease, sources);
         status.phase = LeasePhase.Released;
@@ -167,12 +169,22 @@ public class GpuLeaseReconciler implements Reconciler<GpuLease>, Cleaner<GpuLeas
             status.conditions, "Bound", false, "Released", status.message, generation, now);
       } else if (status.phase == LeasePhase.Pending) {
         next = bind(lease, now);
+        if (status.phase == LeasePhase.Active) {
+          // The status names the GPUs pods will use: write it only if nobody touched the lease
+          // since we read it, so a concurrent binder cannot have given them back meanwhile.
+          context.getClient().resource(lease).updateStatus();
+          events.normal(lease, EventReason.LeaseBound, status.message);
+          syncQuota(lease);
+          return UpdateControl.<GpuLease>noUpdate().rescheduleAfter(untilNextAccrual(status, now));
+        }
       } else if (status.phase.isFinal()) {
         binder.release(lease, sources);
       }
+    } catch (LeaseBinder.Retry e) {
+      return UpdateControl.<GpuLease>noUpdate().rescheduleAfter(CONFLICT_RETRY);
     } catch (KubernetesClientException e) {
       if (e.getCode() == 409) {
-        // A GpuNode changed between the decision and the write: decide again on fresh data.
+        // A GpuNode or the lease changed between the decision and the write: decide again.
         return UpdateControl.<GpuLease>noUpdate().rescheduleAfter(CONFLICT_RETRY);
       }
       throw e;
@@ -263,8 +275,16 @@ public class GpuLeaseReconciler implements Reconciler<GpuLease>, Cleaner<GpuLeas
             + "/h on "
             + String.join(", ", placement.gpusByNode().keySet());
     Conditions.set(status.conditions, "Bound", true, "Bound", status.message, generation, now);
-    events.normal(lease, EventReason.LeaseBound, status.message);
     return null;
+  }
+
+  /** Cost is refreshed every minute, and the lease looked at again right when it ends. */
+  private static Duration untilNextAccrual(GpuLeaseStatus status, Instant now) {
+    if (status.endTime == null) {
+      return ACCRUAL_PERIOD;
+    }
+    Duration toEnd = Duration.between(now, Times.parse(status.endTime)).plusMillis(50);
+    return toEnd.compareTo(ACCRUAL_PERIOD) < 0 ? toEnd : ACCRUAL_PERIOD;
   }
 
   static PlacementRequest request(GpuLease lease, Instant now) {

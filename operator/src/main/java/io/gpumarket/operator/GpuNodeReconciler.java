@@ -125,9 +125,14 @@ public class GpuNodeReconciler implements Reconciler<GpuNode> {
       }
     }
     status.observedGeneration = generation;
-    status.leasedGpus = MarketView.allocations(gpuNode).stream().mapToInt(a -> a.gpus).sum();
-    sweepEndedLeases(gpuNode, context);
     Duration sweep = Duration.ofMinutes(5);
+    if (sweepEndedLeases(gpuNode, context)) {
+      // The ledger moved on; patch the conditions on the next pass, from fresh data.
+      return UpdateControl.<GpuNode>noUpdate().rescheduleAfter(Duration.ofMillis(100));
+    }
+    if (status.leasedGpus == null && status.allocations.isEmpty()) {
+      status.leasedGpus = 0;
+    }
     return StatusDiff.changed(before, status)
         ? UpdateControl.patchStatus(gpuNode).rescheduleAfter(sweep)
         : UpdateControl.<GpuNode>noUpdate().rescheduleAfter(sweep);
@@ -142,11 +147,14 @@ public class GpuNodeReconciler implements Reconciler<GpuNode> {
   }
 
   /**
-   * Removes holds of leases that were deleted or have ended without returning their GPUs (an
+   * The ledger ({@code allocations}, {@code leasedGpus}) is written only by resourceVersion-checked
+   * updates, never by this reconciler's status patch, which is computed from a cached copy.
+   *
+   * <p>Removes holds of leases that were deleted or have ended without returning their GPUs (an
    * operator stopped half way). A hold is removed only after a fresh read confirms its lease is
    * gone or final, since the cache may not have seen a new lease yet.
    */
-  private void sweepEndedLeases(GpuNode gpuNode, Context<GpuNode> context) {
+  private boolean sweepEndedLeases(GpuNode gpuNode, Context<GpuNode> context) {
     List<GpuAllocation> allocations = MarketView.allocations(gpuNode);
     List<GpuAllocation> kept = new ArrayList<>();
     for (GpuAllocation a : allocations) {
@@ -164,21 +172,19 @@ public class GpuNodeReconciler implements Reconciler<GpuNode> {
       }
     }
     if (kept.size() == allocations.size()) {
-      return;
+      return false;
     }
     GpuNode fresh = context.getClient().getKubernetesSerialization().clone(gpuNode);
     fresh.getStatus().allocations = kept;
     fresh.getStatus().leasedGpus = kept.stream().mapToInt(a -> a.gpus).sum();
     try {
-      GpuNode written = context.getClient().resource(fresh).updateStatus();
-      gpuNode.getStatus().allocations = kept;
-      gpuNode.getStatus().leasedGpus = fresh.getStatus().leasedGpus;
-      gpuNode.getMetadata().setResourceVersion(written.getMetadata().getResourceVersion());
+      context.getClient().resource(fresh).updateStatus();
     } catch (KubernetesClientException e) {
       if (e.getCode() != 409) {
         throw e;
       }
-      // Someone else wrote the ledger first; the next reconcile sweeps again.
+      // Someone else wrote the ledger first; the next pass sweeps again.
     }
+    return true;
   }
 }

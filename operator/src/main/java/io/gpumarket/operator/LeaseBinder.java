@@ -6,6 +6,8 @@ import io.gpumarket.api.v1alpha1.GpuAllocation;
 import io.gpumarket.api.v1alpha1.GpuLease;
 import io.gpumarket.api.v1alpha1.GpuNode;
 import io.gpumarket.api.v1alpha1.GpuOffer;
+import io.gpumarket.api.v1alpha1.NodeAllocation;
+import io.gpumarket.api.v1alpha1.ObjectRef;
 import io.gpumarket.market.Decision;
 import io.gpumarket.market.Placement;
 import io.gpumarket.market.PlacementRequest;
@@ -16,14 +18,19 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.TreeMap;
-import java.util.TreeSet;
 
 /**
- * Turns the market's decisions into holds on GPUs. Each GpuNode's status carries the ledger of the
- * leases holding its GPUs; a hold is written with an update that carries the resourceVersion the
- * decision was made from, so a concurrent writer (another reconcile, another operator replica)
- * makes it fail with 409 Conflict instead of leasing the same GPU twice. Decisions within this
- * process are serialized: they take microseconds, and an offer's cap spans several nodes.
+ * Turns the market's decisions into holds on GPUs, so that no GPU is ever leased twice.
+ *
+ * <p>Each GpuNode's status carries the ledger of the leases holding its GPUs. Every ledger write is
+ * an update that carries the resourceVersion the decision was read from: if anyone changed the node
+ * since (another reconcile, another operator replica), it fails with 409 Conflict and the lease
+ * decides again on fresh data. A bind only ever adds holds; the lease's status, written last and
+ * also with its resourceVersion, is what pods follow. Holds that no status names (a bind cut short
+ * by a crash or lost to a concurrent binder) are adopted when they form a whole placement, or
+ * released after fencing the lease with a write, so that a slower binder's status write fails
+ * instead of naming GPUs that were given back. Decisions within one process are serialized: they
+ * take microseconds, and an offer's cap spans several nodes.
  */
 @ApplicationScoped
 public class LeaseBinder {
@@ -39,6 +46,13 @@ public class LeaseBinder {
     void wrote(GpuNode updated, GpuNode previous);
   }
 
+  /** Thrown when the lease must be decided again after the cache catches up. */
+  public static final class Retry extends RuntimeException {
+    Retry(String message) {
+      super(message, null, false, false);
+    }
+  }
+
   private final KubernetesClient client;
   private final MarketMetrics metrics;
 
@@ -48,72 +62,154 @@ public class LeaseBinder {
   }
 
   /**
-   * Decides where the lease goes and holds the GPUs. Holds this lease already has (from a bind cut
-   * short) count as free for it and are rewritten to match the new decision.
+   * Decides where a pending lease goes and holds the GPUs. The caller then writes the lease's
+   * status with the resourceVersion it read.
    *
    * @return the placement, or the refusal to show the user
-   * @throws io.fabric8.kubernetes.client.KubernetesClientException 409 when a node changed under
-   *     us: try again after the cache catches up
+   * @throws Retry when holds of an earlier attempt had to be given back first
+   * @throws io.fabric8.kubernetes.client.KubernetesClientException 409 when a node changed under us
    */
   public synchronized Decision bind(GpuLease lease, PlacementRequest request, Sources sources) {
     String uid = lease.getMetadata().getUid();
     Collection<GpuNode> nodes = sources.nodes();
+    Map<String, GpuAllocation> own = holdsOf(uid, nodes);
+    if (!own.isEmpty()) {
+      Placement adopted = adopt(own, request, nodes, sources);
+      if (adopted != null) {
+        return adopted;
+      }
+      fence(lease);
+      writeHolds(lease, null, Map.of(), nodes, sources);
+      throw new Retry("gave back the holds of an interrupted bind");
+    }
     long started = System.nanoTime();
     Decision decision =
-        MarketView.market(nodes, sources.offers(), sources::namespace, uid).place(request);
+        MarketView.market(nodes, sources.offers(), sources::namespace, null).place(request);
     metrics.observeDecision((System.nanoTime() - started) / 1e9);
     if (decision instanceof Placement placement) {
-      Map<String, Integer> want = placement.gpusByNode();
-      writeHolds(lease, placement, want, nodes, sources);
+      writeHolds(lease, placement.offer().id(), placement.gpusByNode(), nodes, sources);
     }
     return decision;
   }
 
-  /** Returns every GPU this lease holds to the market. Idempotent. */
-  public synchronized void release(GpuLease lease, Sources sources) {
-    writeHolds(lease, null, Map.of(), sources.nodes(), sources);
+  /**
+   * Makes the ledger hold exactly what an active lease's status names: removes holds it names
+   * nowhere, restores ones that went missing while the node has room.
+   */
+  public synchronized void reconcileHolds(GpuLease lease, Sources sources) {
+    Map<String, Integer> want = new TreeMap<>();
+    for (NodeAllocation a : lease.getStatus().allocations) {
+      want.merge(a.gpuNode, a.gpus, Integer::sum);
+    }
+    Collection<GpuNode> nodes = sources.nodes();
+    Map<String, GpuAllocation> own = holdsOf(lease.getMetadata().getUid(), nodes);
+    Map<String, Integer> have = new TreeMap<>();
+    own.forEach((node, a) -> have.put(node, a.gpus));
+    if (!have.equals(want)) {
+      writeHolds(lease, lease.getStatus().offer, want, nodes, sources);
+    }
   }
 
+  /** Returns every GPU this lease holds to the market. Idempotent. */
+  public synchronized void release(GpuLease lease, Sources sources) {
+    Collection<GpuNode> nodes = sources.nodes();
+    if (!holdsOf(lease.getMetadata().getUid(), nodes).isEmpty()) {
+      writeHolds(lease, null, Map.of(), nodes, sources);
+    }
+  }
+
+  private Placement adopt(
+      Map<String, GpuAllocation> own,
+      PlacementRequest request,
+      Collection<GpuNode> nodes,
+      Sources sources) {
+    ObjectRef offerId = own.values().iterator().next().offer;
+    int total = 0;
+    List<String> blocks = new ArrayList<>();
+    for (var e : own.entrySet()) {
+      GpuAllocation a = e.getValue();
+      if (!Objects.equals(a.offer, offerId) || a.gpus % request.gpusPerBlock() != 0) {
+        return null;
+      }
+      total += a.gpus;
+      for (int i = 0; i < a.gpus / request.gpusPerBlock(); i++) {
+        blocks.add(e.getKey());
+      }
+    }
+    if (total != request.totalGpus()) {
+      return null;
+    }
+    GpuOffer offer =
+        sources.offers().stream()
+            .filter(o -> MarketView.idOf(o).equals(offerId))
+            .findFirst()
+            .orElse(null);
+    if (offer == null || !SpecProblems.of(offer.getSpec()).isEmpty()) {
+      return null;
+    }
+    var state =
+        MarketView.offerState(offer, MarketView.selectedNodes(offer, nodes), 0, sources::namespace);
+    return new Placement(state, state.model(), blocks, request.gpusPerBlock());
+  }
+
+  /** Bumps the lease's resourceVersion, so a binder that read it before fails its status write. */
+  private void fence(GpuLease lease) {
+    GpuLease fenced = client.getKubernetesSerialization().clone(lease);
+    if (fenced.getStatus() == null) {
+      fenced.setStatus(new io.gpumarket.api.v1alpha1.GpuLeaseStatus());
+    }
+    fenced.getStatus().message = "binding again after an interrupted attempt";
+    client.resource(fenced).updateStatus();
+  }
+
+  private static Map<String, GpuAllocation> holdsOf(String uid, Collection<GpuNode> nodes) {
+    Map<String, GpuAllocation> own = new TreeMap<>();
+    for (GpuNode node : nodes) {
+      for (GpuAllocation a : MarketView.allocations(node)) {
+        if (Objects.equals(a.leaseUid, uid)) {
+          own.merge(
+              node.getMetadata().getName(),
+              a,
+              (x, y) -> new GpuAllocation(x.lease, x.leaseUid, x.offer, x.gpus + y.gpus));
+        }
+      }
+    }
+    return own;
+  }
+
+  /**
+   * Sets this lease's holds to {@code want} (GpuNode to GPUs) with resourceVersion-checked writes.
+   */
   private void writeHolds(
       GpuLease lease,
-      Placement placement,
+      ObjectRef offer,
       Map<String, Integer> want,
       Collection<GpuNode> nodes,
       Sources sources) {
     String uid = lease.getMetadata().getUid();
-    Map<String, GpuNode> byName = new TreeMap<>();
-    TreeSet<String> touched = new TreeSet<>(want.keySet());
-    for (GpuNode node : nodes) {
-      byName.put(node.getMetadata().getName(), node);
-      for (GpuAllocation a : MarketView.allocations(node)) {
-        if (Objects.equals(a.leaseUid, uid)) {
-          touched.add(node.getMetadata().getName());
-        }
-      }
-    }
-    for (String name : touched) {
-      GpuNode current = byName.get(name);
-      if (current == null) {
-        continue;
-      }
+    for (GpuNode current : nodes) {
+      String name = current.getMetadata().getName();
       int gpus = want.getOrDefault(name, 0);
       List<GpuAllocation> allocations = new ArrayList<>();
       int held = 0;
+      int mine = 0;
       for (GpuAllocation a : MarketView.allocations(current)) {
-        if (!Objects.equals(a.leaseUid, uid)) {
+        if (Objects.equals(a.leaseUid, uid)) {
+          mine += a.gpus;
+        } else {
           allocations.add(a);
           held += a.gpus;
         }
       }
+      if (mine == gpus) {
+        continue;
+      }
       if (gpus > 0) {
-        int allocatable =
-            current.getStatus().allocatableGpus == null ? 0 : current.getStatus().allocatableGpus;
-        if (held + gpus > allocatable) {
-          throw new IllegalStateException(
-              "refusing to over-commit " + name + ": " + (held + gpus) + " > " + allocatable);
+        Integer allocatable = current.getStatus().allocatableGpus;
+        if (held + gpus > (allocatable == null ? 0 : allocatable)) {
+          throw new Retry("no room left on " + name + " for " + gpus + " GPUs");
         }
-        allocations.add(
-            new GpuAllocation(MarketView.idOf(lease), uid, placement.offer().id(), gpus));
+        allocations.add(new GpuAllocation(MarketView.idOf(lease), uid, offer, gpus));
         held += gpus;
       }
       GpuNode updated = client.getKubernetesSerialization().clone(current);

@@ -18,6 +18,10 @@ public class GpuAllocation {
   @JsonPropertyDescription("Number of GPUs held.")
   public int gpus;
 
+  public int gpus() {
+    return gpus;
+  }
+
   public GpuAllocation() {}
 
   public GpuAllocation(ObjectRef lease, String leaseUid, ObjectRef offer, int gpus) {

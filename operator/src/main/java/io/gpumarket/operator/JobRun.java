@@ -21,6 +21,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 
 /** The steps of a ComputeJob's life, one reconcile at a time; every step is idempotent. */
@@ -38,6 +39,8 @@ public class JobRun {
    * Replicas placed on a reserved lease by this process and not yet in the cache: job UID to nodes.
    */
   private final Map<String, List<String>> claims = new ConcurrentHashMap<>();
+  /** Jobs whose wait this process has measured, so a stale cache read does not measure it twice. */
+  private final Set<String> waitMeasured = ConcurrentHashMap.newKeySet();
 
   public JobRun(
       KubernetesClient client, LeaseBinder binder, EventRecorder events, MarketMetrics metrics) {
@@ -422,6 +425,7 @@ public class JobRun {
   /** Returns an ended job's on-demand GPUs to the market. */
   private void finish(ComputeJob job, GpuLease lease, boolean onDemand) {
     claims.remove(job.getMetadata().getUid());
+    waitMeasured.remove(job.getMetadata().getUid());
     if (onDemand
         && lease != null
         && !lease.getSpec().release
@@ -444,6 +448,7 @@ public class JobRun {
    */
   void cleanup(ComputeJob job) {
     claims.remove(job.getMetadata().getUid());
+    waitMeasured.remove(job.getMetadata().getUid());
     String ns = job.getMetadata().getNamespace();
     client.pods().inNamespace(ns).withLabel(Labels.JOB, job.getMetadata().getName()).delete();
     if (job.getSpec() != null && job.getSpec().leaseRef != null) {

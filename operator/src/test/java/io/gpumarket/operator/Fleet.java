@@ -26,6 +26,11 @@ import java.util.Map;
 
 /** Builds the test fleet and plays the parts an API server alone lacks: the kubelet. */
 final class Fleet {
+  static {
+    // A resource read while the operator has not written its status yet is not a failure.
+    org.awaitility.Awaitility.ignoreExceptionsByDefault();
+  }
+
   final KubernetesClient client;
 
   Fleet(KubernetesClient client) {

@@ -33,10 +33,6 @@ final class TestOperator implements AutoCloseable {
     operator.register(new ComputeJobReconciler(caches, run));
   }
 
-  static {
-    org.awaitility.Awaitility.ignoreExceptionsByDefault();
-  }
-
   static TestOperator start(KubernetesClient client) {
     TestOperator t = new TestOperator(client);
     t.operator.start();

@@ -282,6 +282,14 @@ public final class Market {
                   + " GPUs (each block on one node): "
                   + details(closest);
         };
+    List<Rejection> dearer = byReason.get(Reason.PriceAboveCap);
+    if (furthest.compareTo(Reason.PriceAboveCap) > 0 && dearer != null) {
+      Rejection cheapest =
+          dearer.stream()
+              .min(Comparator.comparing((Rejection r) -> r.offer().price()))
+              .orElseThrow();
+      message += " (offers above the price cap start at " + cheapest.detail() + ")";
+    }
     return new Refusal(furthest, message, List.copyOf(rejections));
   }
 

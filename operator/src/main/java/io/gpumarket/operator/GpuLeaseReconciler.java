@@ -222,7 +222,7 @@ public class GpuLeaseReconciler implements Reconciler<GpuLease>, Cleaner<GpuLeas
       Conditions.set(status.conditions, "Bound", false, "InvalidSpec", message, generation, now);
       return null;
     }
-    Decision decision = binder.bind(lease, request(lease, now), sources);
+    Decision decision = binder.bind(lease, request(lease, offers.list().toList(), now), sources);
     if (decision instanceof Refusal refusal) {
       if (!refusal.message().equals(status.message)) {
         events.normal(lease, EventReason.LeasePending, refusal.message());
@@ -287,8 +287,21 @@ public class GpuLeaseReconciler implements Reconciler<GpuLease>, Cleaner<GpuLeas
     return toEnd.compareTo(ACCRUAL_PERIOD) < 0 ? toEnd : ACCRUAL_PERIOD;
   }
 
-  static PlacementRequest request(GpuLease lease, Instant now) {
+  /** What a lease asks of the market; a lease naming an offer but no model takes the offer's. */
+  static PlacementRequest request(GpuLease lease, List<GpuOffer> offers, Instant now) {
     GpuLeaseSpec spec = lease.getSpec();
+    List<String> models = spec.models == null ? List.of() : spec.models;
+    if (models.isEmpty() && spec.offerRef != null) {
+      models =
+          offers.stream()
+              .filter(
+                  o ->
+                      MarketView.idOf(o).equals(spec.offerRef)
+                          && o.getSpec() != null
+                          && o.getSpec().model != null)
+              .map(o -> o.getSpec().model)
+              .toList();
+    }
     int perNode = spec.gpusPerNode == null ? spec.gpus : spec.gpusPerNode;
     Duration duration =
         spec.duration != null
@@ -296,7 +309,7 @@ public class GpuLeaseReconciler implements Reconciler<GpuLease>, Cleaner<GpuLeas
             : spec.endTime != null ? Duration.between(now, Instant.parse(spec.endTime)) : null;
     return new PlacementRequest(
         lease.getMetadata().getNamespace(),
-        spec.models == null ? List.of() : spec.models,
+        models,
         spec.tier == null ? TierRequirement.ANY : spec.tier,
         spec.regions == null ? Set.of() : Set.copyOf(spec.regions),
         spec.minUptimeRatio,

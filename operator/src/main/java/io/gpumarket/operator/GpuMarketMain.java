@@ -25,7 +25,8 @@ public final class GpuMarketMain {
     boolean cluster =
         flags.contains("--cluster")
             || (!flags.contains("--sandbox")
-                && (System.getenv("KUBECONFIG") != null || System.getenv("KUBERNETES_SERVICE_HOST") != null));
+                && (System.getenv("KUBECONFIG") != null
+                    || System.getenv("KUBERNETES_SERVICE_HOST") != null));
     if (cluster) {
       Quarkus.run(args);
       return;
@@ -35,27 +36,36 @@ public final class GpuMarketMain {
     System.setProperty("quarkus.kubernetes-client.api-server-url", sandbox.url());
     System.setProperty("quarkus.kubernetes-client.trust-certs", "true");
     System.setProperty("quarkus.kubernetes-client.namespace", "default");
-    var board = Executors.newSingleThreadScheduledExecutor(r -> {
-      Thread t = new Thread(r, "sandbox-board");
-      t.setDaemon(true);
-      return t;
-    });
+    var board =
+        Executors.newSingleThreadScheduledExecutor(
+            r -> {
+              Thread t = new Thread(r, "sandbox-board");
+              t.setDaemon(true);
+              return t;
+            });
     try {
       if (Files.isDirectory(examples)) {
         int n = sandbox.apply(examples);
-        System.out.printf("sandbox: API server at %s, applied %d objects from %s%n", sandbox.url(), n, examples);
+        System.out.printf(
+            "sandbox: API server at %s, applied %d objects from %s%n", sandbox.url(), n, examples);
       } else {
-        System.out.printf("sandbox: API server at %s; no %s folder, so no examples applied%n", sandbox.url(), examples);
+        System.out.printf(
+            "sandbox: API server at %s; no %s folder, so no examples applied%n",
+            sandbox.url(), examples);
       }
       sandbox.startKubelet();
       long every = Long.parseLong(option(flags, "--board-seconds", "5"));
-      board.scheduleWithFixedDelay(() -> {
-        try {
-          MarketBoard.print(sandbox.client(), System.out);
-        } catch (RuntimeException e) {
-          System.err.println("board: " + e.getMessage());
-        }
-      }, every, every, TimeUnit.SECONDS);
+      board.scheduleWithFixedDelay(
+          () -> {
+            try {
+              MarketBoard.print(sandbox.client(), System.out);
+            } catch (RuntimeException e) {
+              System.err.println("board: " + e.getMessage());
+            }
+          },
+          every,
+          every,
+          TimeUnit.SECONDS);
       Quarkus.run(args);
     } catch (java.io.IOException e) {
       throw new java.io.UncheckedIOException(e);

@@ -39,6 +39,7 @@ public class JobRun {
    * Replicas placed on a reserved lease by this process and not yet in the cache: job UID to nodes.
    */
   private final Map<String, List<String>> claims = new ConcurrentHashMap<>();
+
   /** Jobs whose wait this process has measured, so a stale cache read does not measure it twice. */
   private final Set<String> waitMeasured = ConcurrentHashMap.newKeySet();
 

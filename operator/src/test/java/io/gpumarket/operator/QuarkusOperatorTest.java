@@ -40,23 +40,42 @@ class QuarkusOperatorTest {
     fleet.offer("prov-q", "l40s", "prov-q", "l40s", "0.95");
     fleet.create(Fleet.job("team-q", "render", List.of("l40s"), 1, 2, "1.00"));
 
-    await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> {
-      assertThat(fleet.getJob("team-q", "render").getStatus().phase).isEqualTo(JobPhase.Scheduled);
-      assertThat(fleet.pods("team-q", "render")).hasSize(1);
-    });
-    await().atMost(Duration.ofSeconds(10)).untilAsserted(() ->
-        given()
-            .get("/metrics")
-            .then()
-            .statusCode(200)
-            .body(containsString("gpumarket_gpus{model=\"l40s\",tier=\"datacenter\",state=\"leased\",} 2.0"))
-            .body(containsString("gpumarket_gpus{model=\"l40s\",tier=\"datacenter\",state=\"available\",} 2.0"))
-            .body(containsString("gpumarket_utilization_ratio{model=\"l40s\",tier=\"datacenter\",} 0.5"))
-            .body(containsString("gpumarket_jobs{namespace=\"team-q\",phase=\"Scheduled\",} 1.0"))
-            .body(containsString("gpumarket_offer_price_per_gpu_hour{namespace=\"prov-q\",offer=\"l40s\",model=\"l40s\",currency=\"USD\",} 0.95"))
-            .body(containsString("gpumarket_offer_available_gpus{namespace=\"prov-q\",offer=\"l40s\",model=\"l40s\",} 2.0"))
-            .body(containsString("gpumarket_schedule_decision_seconds_count 1.0"))
-            .body(containsString("gpumarket_job_wait_seconds_count 1.0"))
-            .body(containsString("gpumarket_node_up{node=\"q-1\",} 1.0")));
+    await()
+        .atMost(Duration.ofSeconds(30))
+        .untilAsserted(
+            () -> {
+              assertThat(fleet.getJob("team-q", "render").getStatus().phase)
+                  .isEqualTo(JobPhase.Scheduled);
+              assertThat(fleet.pods("team-q", "render")).hasSize(1);
+            });
+    await()
+        .atMost(Duration.ofSeconds(10))
+        .untilAsserted(
+            () ->
+                given()
+                    .get("/metrics")
+                    .then()
+                    .statusCode(200)
+                    .body(
+                        containsString(
+                            "gpumarket_gpus{model=\"l40s\",tier=\"datacenter\",state=\"leased\",} 2.0"))
+                    .body(
+                        containsString(
+                            "gpumarket_gpus{model=\"l40s\",tier=\"datacenter\",state=\"available\",} 2.0"))
+                    .body(
+                        containsString(
+                            "gpumarket_utilization_ratio{model=\"l40s\",tier=\"datacenter\",} 0.5"))
+                    .body(
+                        containsString(
+                            "gpumarket_jobs{namespace=\"team-q\",phase=\"Scheduled\",} 1.0"))
+                    .body(
+                        containsString(
+                            "gpumarket_offer_price_per_gpu_hour{namespace=\"prov-q\",offer=\"l40s\",model=\"l40s\",currency=\"USD\",} 0.95"))
+                    .body(
+                        containsString(
+                            "gpumarket_offer_available_gpus{namespace=\"prov-q\",offer=\"l40s\",model=\"l40s\",} 2.0"))
+                    .body(containsString("gpumarket_schedule_decision_seconds_count 1.0"))
+                    .body(containsString("gpumarket_job_wait_seconds_count 1.0"))
+                    .body(containsString("gpumarket_node_up{node=\"q-1\",} 1.0")));
   }
 }

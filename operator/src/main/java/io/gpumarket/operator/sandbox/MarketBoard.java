@@ -27,7 +27,14 @@ public final class MarketBoard {
     for (JobPhase p : JobPhase.values()) {
       byPhase.put(p.name(), 0);
     }
-    jobs.forEach(j -> byPhase.merge(j.getStatus() == null || j.getStatus().phase == null ? "Pending" : j.getStatus().phase.name(), 1, Integer::sum));
+    jobs.forEach(
+        j ->
+            byPhase.merge(
+                j.getStatus() == null || j.getStatus().phase == null
+                    ? "Pending"
+                    : j.getStatus().phase.name(),
+                1,
+                Integer::sum));
 
     Map<String, int[]> gpus = new TreeMap<>();
     List<String> unready = new ArrayList<>();
@@ -49,13 +56,25 @@ public final class MarketBoard {
     Map<String, String> cheapest = new TreeMap<>();
     Map<String, BigDecimal> best = new TreeMap<>();
     for (GpuOffer o : offers) {
-      if (!SpecProblems.of(o.getSpec()).isEmpty() || o.getStatus() == null || o.getStatus().availableGpus == null || o.getStatus().availableGpus == 0) {
+      if (!SpecProblems.of(o.getSpec()).isEmpty()
+          || o.getStatus() == null
+          || o.getStatus().availableGpus == null
+          || o.getStatus().availableGpus == 0) {
         continue;
       }
       BigDecimal price = new BigDecimal(o.getSpec().pricePerGpuHour);
-      if (!best.containsKey(o.getSpec().model) || price.compareTo(best.get(o.getSpec().model)) < 0) {
+      if (!best.containsKey(o.getSpec().model)
+          || price.compareTo(best.get(o.getSpec().model)) < 0) {
         best.put(o.getSpec().model, price);
-        cheapest.put(o.getSpec().model, price.toPlainString() + " " + o.getSpec().currency + "/h at " + o.getMetadata().getNamespace() + "/" + o.getMetadata().getName());
+        cheapest.put(
+            o.getSpec().model,
+            price.toPlainString()
+                + " "
+                + o.getSpec().currency
+                + "/h at "
+                + o.getMetadata().getNamespace()
+                + "/"
+                + o.getMetadata().getName());
       }
     }
     StringBuilder b = new StringBuilder();
@@ -63,15 +82,32 @@ public final class MarketBoard {
     b.append("jobs: ");
     byPhase.forEach((p, n) -> b.append(p).append('=').append(n).append("  "));
     b.append("\n");
-    b.append(String.format("%-26s %6s %8s %7s %5s %6s%n", "MODEL/TIER", "GPUS", "HEALTHY", "LEASED", "FREE", "UTIL"));
-    gpus.forEach((k, c) -> b.append(String.format("%-26s %6d %8d %7d %5d %5.0f%%%n", k, c[0], c[1], c[2], c[3], c[1] == 0 ? 0.0 : 100.0 * c[2] / c[1])));
+    b.append(
+        String.format(
+            "%-26s %6s %8s %7s %5s %6s%n",
+            "MODEL/TIER", "GPUS", "HEALTHY", "LEASED", "FREE", "UTIL"));
+    gpus.forEach(
+        (k, c) ->
+            b.append(
+                String.format(
+                    "%-26s %6d %8d %7d %5d %5.0f%%%n",
+                    k, c[0], c[1], c[2], c[3], c[1] == 0 ? 0.0 : 100.0 * c[2] / c[1])));
     b.append("cheapest available:\n");
     cheapest.forEach((m, p) -> b.append(String.format("  %-18s %s%n", m, p)));
-    b.append("nodes not ready: ").append(unready.isEmpty() ? "none" : String.join(", ", unready)).append('\n');
+    b.append("nodes not ready: ")
+        .append(unready.isEmpty() ? "none" : String.join(", ", unready))
+        .append('\n');
     for (ComputeJob j : jobs) {
-      if (j.getStatus() != null && j.getStatus().phase == JobPhase.Pending && j.getStatus().message != null) {
-        b.append("waiting ").append(j.getMetadata().getNamespace()).append('/').append(j.getMetadata().getName())
-            .append(": ").append(j.getStatus().message).append('\n');
+      if (j.getStatus() != null
+          && j.getStatus().phase == JobPhase.Pending
+          && j.getStatus().message != null) {
+        b.append("waiting ")
+            .append(j.getMetadata().getNamespace())
+            .append('/')
+            .append(j.getMetadata().getName())
+            .append(": ")
+            .append(j.getStatus().message)
+            .append('\n');
       }
     }
     out.print(b);

@@ -43,11 +43,13 @@ public final class Sandbox implements AutoCloseable {
 
   private final KubernetesMockServer server;
   private final KubernetesClient client;
-  private final ScheduledExecutorService kubelet = Executors.newSingleThreadScheduledExecutor(r -> {
-    Thread t = new Thread(r, "sandbox-kubelet");
-    t.setDaemon(true);
-    return t;
-  });
+  private final ScheduledExecutorService kubelet =
+      Executors.newSingleThreadScheduledExecutor(
+          r -> {
+            Thread t = new Thread(r, "sandbox-kubelet");
+            t.setDaemon(true);
+            return t;
+          });
   private final Map<String, Instant> started = new HashMap<>();
 
   private Sandbox(KubernetesMockServer server) {
@@ -58,7 +60,8 @@ public final class Sandbox implements AutoCloseable {
   /** Starts the embedded API server on a free loopback port. */
   public static Sandbox start() {
     KubernetesMockServer server =
-        new KubernetesMockServer(new Context(), new MockWebServer(), new HashMap<>(), new StrictCrudDispatcher(), false);
+        new KubernetesMockServer(
+            new Context(), new MockWebServer(), new HashMap<>(), new StrictCrudDispatcher(), false);
     server.init(InetAddress.getLoopbackAddress(), 0);
     Sandbox sandbox = new Sandbox(server);
     sandbox.installCrds();
@@ -78,12 +81,18 @@ public final class Sandbox implements AutoCloseable {
       String file = "/META-INF/fabric8/" + CrdFinisher.crdFileName(resource);
       try (InputStream in = Sandbox.class.getResourceAsStream(file)) {
         var crd = client.getKubernetesSerialization().unmarshal(in, CustomResourceDefinition.class);
-        client.apiextensions().v1().customResourceDefinitions().resource(crd).createOr(NonDeletingOperation::update);
+        client
+            .apiextensions()
+            .v1()
+            .customResourceDefinitions()
+            .resource(crd)
+            .createOr(NonDeletingOperation::update);
       } catch (IOException e) {
         throw new IllegalStateException("cannot read " + file, e);
       }
     }
-    for (Class<? extends HasMetadata> type : List.of(GpuNode.class, GpuOffer.class, GpuLease.class, ComputeJob.class)) {
+    for (Class<? extends HasMetadata> type :
+        List.of(GpuNode.class, GpuOffer.class, GpuLease.class, ComputeJob.class)) {
       client.getKubernetesSerialization().registerKubernetesResource(type);
     }
   }
@@ -93,7 +102,10 @@ public final class Sandbox implements AutoCloseable {
     int applied = 0;
     List<Path> files;
     try (Stream<Path> list = Files.list(folder)) {
-      files = list.filter(p -> p.toString().endsWith(".yaml") || p.toString().endsWith(".yml")).sorted().toList();
+      files =
+          list.filter(p -> p.toString().endsWith(".yaml") || p.toString().endsWith(".yml"))
+              .sorted()
+              .toList();
     }
     for (Path file : files) {
       try (InputStream in = Files.newInputStream(file)) {
@@ -105,8 +117,12 @@ public final class Sandbox implements AutoCloseable {
             client.resource(item).createOr(NonDeletingOperation::update);
             applied++;
           } catch (KubernetesClientException e) {
-            System.err.printf("sandbox: %s %s/%s refused: %s%n", item.getKind(),
-                item.getMetadata().getNamespace(), item.getMetadata().getName(), e.getMessage());
+            System.err.printf(
+                "sandbox: %s %s/%s refused: %s%n",
+                item.getKind(),
+                item.getMetadata().getNamespace(),
+                item.getMetadata().getName(),
+                e.getMessage());
           }
         }
       }
@@ -115,15 +131,31 @@ public final class Sandbox implements AutoCloseable {
   }
 
   private void readyNode(String name) {
-    client.nodes().resource(
-        new NodeBuilder().withNewMetadata().withName(name).addToLabels("kubernetes.io/hostname", name).endMetadata()
-            .withNewStatus().addNewCondition().withType("Ready").withStatus("True").withReason("KubeletReady").endCondition()
-            .addToCapacity(Labels.GPU_RESOURCE, new io.fabric8.kubernetes.api.model.Quantity("8"))
-            .endStatus().build())
+    client
+        .nodes()
+        .resource(
+            new NodeBuilder()
+                .withNewMetadata()
+                .withName(name)
+                .addToLabels("kubernetes.io/hostname", name)
+                .endMetadata()
+                .withNewStatus()
+                .addNewCondition()
+                .withType("Ready")
+                .withStatus("True")
+                .withReason("KubeletReady")
+                .endCondition()
+                .addToCapacity(
+                    Labels.GPU_RESOURCE, new io.fabric8.kubernetes.api.model.Quantity("8"))
+                .endStatus()
+                .build())
         .createOr(NonDeletingOperation::update);
   }
 
-  /** Plays the kubelet: a pod starts a second after it is created and succeeds after {@link #RUN_TIME}. */
+  /**
+   * Plays the kubelet: a pod starts a second after it is created and succeeds after {@link
+   * #RUN_TIME}.
+   */
   public void startKubelet() {
     kubelet.scheduleWithFixedDelay(this::kubeletPass, 1, 1, TimeUnit.SECONDS);
   }
@@ -131,13 +163,23 @@ public final class Sandbox implements AutoCloseable {
   private void kubeletPass() {
     try {
       Instant now = Instant.now();
-      for (Pod pod : client.pods().inAnyNamespace().withLabel(Labels.MANAGED_BY, Labels.MANAGER).list().getItems()) {
+      for (Pod pod :
+          client
+              .pods()
+              .inAnyNamespace()
+              .withLabel(Labels.MANAGED_BY, Labels.MANAGER)
+              .list()
+              .getItems()) {
         String key = pod.getMetadata().getNamespace() + "/" + pod.getMetadata().getName();
-        String phase = pod.getStatus() == null || pod.getStatus().getPhase() == null ? "Pending" : pod.getStatus().getPhase();
+        String phase =
+            pod.getStatus() == null || pod.getStatus().getPhase() == null
+                ? "Pending"
+                : pod.getStatus().getPhase();
         if (phase.equals("Pending")) {
           setPhase(pod, "Running");
           started.put(key, now);
-        } else if (phase.equals("Running") && now.isAfter(started.getOrDefault(key, now).plus(RUN_TIME))) {
+        } else if (phase.equals("Running")
+            && now.isAfter(started.getOrDefault(key, now).plus(RUN_TIME))) {
           setPhase(pod, "Succeeded");
           started.remove(key);
         } else if (phase.equals("Running")) {

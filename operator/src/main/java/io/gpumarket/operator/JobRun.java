@@ -270,7 +270,7 @@ public class JobRun {
     if (failed != null) {
       String why = "pod " + failed.getMetadata().getName() + " failed" + podReason(failed);
       if (s.attempts <= spec.backoffLimit) {
-        deletePods(job, s.attempts);
+        deletePods(current);
         s.attempts++;
         events.warning(
             job,
@@ -591,13 +591,14 @@ public class JobRun {
     Conditions.set(s.conditions, "Scheduled", false, reason, message, s.observedGeneration, now);
   }
 
-  private void deletePods(ComputeJob job, int attempt) {
-    client
-        .pods()
-        .inNamespace(job.getMetadata().getNamespace())
-        .withLabel(Labels.JOB, job.getMetadata().getName())
-        .withLabel(Labels.ATTEMPT, Integer.toString(attempt))
-        .delete();
+  private void deletePods(List<Pod> pods) {
+    for (Pod p : pods) {
+      client
+          .pods()
+          .inNamespace(p.getMetadata().getNamespace())
+          .withName(p.getMetadata().getName())
+          .delete();
+    }
   }
 
   private static List<Pod> ofAttempt(List<Pod> pods, int attempt) {

@@ -23,13 +23,16 @@ import java.util.List;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 
-/** manifests/examples/ as a newcomer applies it, in the sandbox that README's first command runs. */
+/**
+ * manifests/examples/ as a newcomer applies it, in the sandbox that README's first command runs.
+ */
 class SandboxExamplesTest {
   static final Path EXAMPLES = Path.of("../manifests/examples");
 
   @Test
   void everyExampleIsValid() throws Exception {
-    try (Sandbox sandbox = Sandbox.start(); Stream<Path> files = Files.list(EXAMPLES)) {
+    try (Sandbox sandbox = Sandbox.start();
+        Stream<Path> files = Files.list(EXAMPLES)) {
       for (Path file : files.sorted().toList()) {
         try (InputStream in = Files.newInputStream(file)) {
           for (HasMetadata item : sandbox.client().load(in).items()) {
@@ -45,7 +48,9 @@ class SandboxExamplesTest {
             } else {
               assertThat(item.getKind()).isEqualTo("Namespace");
             }
-            assertThat(problems).as("%s %s in %s", item.getKind(), item.getMetadata().getName(), file).isEmpty();
+            assertThat(problems)
+                .as("%s %s in %s", item.getKind(), item.getMetadata().getName(), file)
+                .isEmpty();
           }
         }
       }
@@ -58,20 +63,34 @@ class SandboxExamplesTest {
       assertThat(sandbox.apply(EXAMPLES)).isEqualTo(23);
       try (TestOperator operator = TestOperator.start(sandbox.client())) {
         Fleet fleet = new Fleet(sandbox.client());
-        await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> {
-          assertThat(fleet.getLease("ml-team", "reserved-h100").getStatus().phase).isEqualTo(LeasePhase.Active);
-          assertThat(fleet.getLease("ml-team", "reserved-h100").getStatus().offer.toString()).isEqualTo("acme-gpus/h100-standard");
-          assertThat(fleet.getJob("ml-team", "pretrain").getStatus().phase).isEqualTo(JobPhase.Scheduled);
-          ComputeJob finetune = fleet.getJob("ml-team", "finetune");
-          assertThat(finetune.getStatus().phase).isEqualTo(JobPhase.Scheduled);
-          assertThat(finetune.getStatus().model).as("the cheapest acceptable model wins").isEqualTo("a100-40gb");
-          assertThat(fleet.getJob("render-team", "frames").getStatus().nodes).hasSize(3);
-          assertThat(fleet.getJob("ml-team", "bargain-hunter").getStatus().message)
-              .isEqualTo("no h100-80gb offer at or under 1.00 USD/h; cheapest is 1.95 USD/h at acme-gpus/h100-short");
-        });
+        await()
+            .atMost(Duration.ofSeconds(30))
+            .untilAsserted(
+                () -> {
+                  assertThat(fleet.getLease("ml-team", "reserved-h100").getStatus().phase)
+                      .isEqualTo(LeasePhase.Active);
+                  assertThat(
+                          fleet.getLease("ml-team", "reserved-h100").getStatus().offer.toString())
+                      .isEqualTo("acme-gpus/h100-standard");
+                  assertThat(fleet.getJob("ml-team", "pretrain").getStatus().phase)
+                      .isEqualTo(JobPhase.Scheduled);
+                  ComputeJob finetune = fleet.getJob("ml-team", "finetune");
+                  assertThat(finetune.getStatus().phase).isEqualTo(JobPhase.Scheduled);
+                  assertThat(finetune.getStatus().model)
+                      .as("the cheapest acceptable model wins")
+                      .isEqualTo("a100-40gb");
+                  assertThat(fleet.getJob("render-team", "frames").getStatus().nodes).hasSize(3);
+                  assertThat(fleet.getJob("ml-team", "bargain-hunter").getStatus().message)
+                      .isEqualTo(
+                          "no h100-80gb offer at or under 1.00 USD/h; cheapest is 1.95 USD/h at acme-gpus/h100-short");
+                });
         sandbox.startKubelet();
-        await().atMost(Duration.ofSeconds(20)).untilAsserted(() ->
-            assertThat(fleet.getJob("render-team", "frames").getStatus().phase).isEqualTo(JobPhase.Running));
+        await()
+            .atMost(Duration.ofSeconds(20))
+            .untilAsserted(
+                () ->
+                    assertThat(fleet.getJob("render-team", "frames").getStatus().phase)
+                        .isEqualTo(JobPhase.Running));
         ByteArrayOutputStream board = new ByteArrayOutputStream();
         MarketBoard.print(sandbox.client(), new PrintStream(board, true, StandardCharsets.UTF_8));
         assertThat(board.toString(StandardCharsets.UTF_8))

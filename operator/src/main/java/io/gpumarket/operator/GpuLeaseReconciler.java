@@ -173,6 +173,12 @@ public class GpuLeaseReconciler implements Reconciler<GpuLease>, Cleaner<GpuLeas
           // The status names the GPUs pods will use: write it only if nobody touched the lease
           // since we read it, so a concurrent binder cannot have given them back meanwhile.
           context.getClient().resource(lease).updateStatus();
+          org.jboss.logging.Logger.getLogger(GpuLeaseReconciler.class)
+              .debugf(
+                  "%s Active at rv %s: %s",
+                  lease.getMetadata().getName(),
+                  lease.getMetadata().getResourceVersion(),
+                  status.message);
           events.normal(lease, EventReason.LeaseBound, status.message);
           syncQuota(lease);
           return UpdateControl.<GpuLease>noUpdate().rescheduleAfter(untilNextAccrual(status, now));
@@ -192,19 +198,28 @@ public class GpuLeaseReconciler implements Reconciler<GpuLease>, Cleaner<GpuLeas
 
     if (status.phase == LeasePhase.Active) {
       accrue(status, spec.gpus, now);
-      Duration toEnd =
-          status.endTime == null
-              ? ACCRUAL_PERIOD
-              : Duration.between(now, Times.parse(status.endTime));
-      next = toEnd.compareTo(ACCRUAL_PERIOD) < 0 ? toEnd.plusMillis(50) : ACCRUAL_PERIOD;
+      next = untilNextAccrual(status, now);
     }
     metrics.observeAccrual(
         lease, status.startTime != null && Times.parse(status.startTime).isBefore(processStart));
     syncQuota(lease);
-    UpdateControl<GpuLease> control =
-        StatusDiff.changed(before, status)
-            ? UpdateControl.patchStatus(lease)
-            : UpdateControl.noUpdate();
+    if (StatusDiff.changed(before, status)) {
+      // Only with the resourceVersion read: a lease's phase must never be overwritten from a
+      // stale copy, by this process or another replica.
+      try {
+        context.getClient().resource(lease).updateStatus();
+      } catch (KubernetesClientException e) {
+        if (e.getCode() == 409) {
+          return UpdateControl.<GpuLease>noUpdate().rescheduleAfter(CONFLICT_RETRY);
+        }
+        throw e;
+      }
+    }
+    if (status.phase.isFinal()) {
+      // Only once the status says the lease ended do its GPUs go back to the market.
+      binder.release(lease, sources);
+    }
+    UpdateControl<GpuLease> control = UpdateControl.noUpdate();
     return next == null ? control : control.rescheduleAfter(next);
   }
 
@@ -327,7 +342,6 @@ public class GpuLeaseReconciler implements Reconciler<GpuLease>, Cleaner<GpuLeas
     status.phase = phase;
     status.endTime = Times.format(at);
     accrue(status, lease.getSpec().gpus, at);
-    binder.release(lease, sources);
     status.message =
         "lease "
             + why

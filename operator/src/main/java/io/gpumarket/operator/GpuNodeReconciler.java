@@ -178,6 +178,10 @@ public class GpuNodeReconciler implements Reconciler<GpuNode> {
     fresh.getStatus().allocations = kept;
     fresh.getStatus().leasedGpus = kept.stream().mapToInt(a -> a.gpus).sum();
     try {
+      org.jboss.logging.Logger.getLogger(GpuNodeReconciler.class)
+          .debugf(
+              "sweep %s: %d -> %d holds",
+              gpuNode.getMetadata().getName(), allocations.size(), kept.size());
       context.getClient().resource(fresh).updateStatus();
     } catch (KubernetesClientException e) {
       if (e.getCode() != 409) {

@@ -43,6 +43,9 @@ public class JobRun {
   /** Jobs whose wait this process has measured, so a stale cache read does not measure it twice. */
   private final Set<String> waitMeasured = ConcurrentHashMap.newKeySet();
 
+  /** The latest attempt this process started per job, ahead of a cache that may lag. */
+  private final Map<String, Integer> latestAttempt = new ConcurrentHashMap<>();
+
   public JobRun(
       KubernetesClient client, LeaseBinder binder, EventRecorder events, MarketMetrics metrics) {
     this.client = client;
@@ -77,6 +80,18 @@ public class JobRun {
     if (s.attempts == null) {
       s.attempts = 0;
     }
+    // Never fall back to an attempt already replaced: the cached status or pods may lag our writes.
+    int seen = latestAttempt.getOrDefault(job.getMetadata().getUid(), 0);
+    for (Pod p : pods) {
+      String a =
+          p.getMetadata().getLabels() == null
+              ? null
+              : p.getMetadata().getLabels().get(Labels.ATTEMPT);
+      if (a != null && a.matches("[0-9]{1,6}")) {
+        seen = Math.max(seen, Integer.parseInt(a));
+      }
+    }
+    s.attempts = Math.max(s.attempts, seen);
     boolean onDemand = spec == null || spec.leaseRef == null;
     if (onDemand && lease != null && !ownedBy(lease, job)) {
       lease = null;
@@ -272,6 +287,7 @@ public class JobRun {
       if (s.attempts <= spec.backoffLimit) {
         deletePods(current);
         s.attempts++;
+        latestAttempt.put(job.getMetadata().getUid(), s.attempts);
         events.warning(
             job,
             EventReason.JobRetrying,
@@ -427,6 +443,7 @@ public class JobRun {
   private void finish(ComputeJob job, GpuLease lease, boolean onDemand) {
     claims.remove(job.getMetadata().getUid());
     waitMeasured.remove(job.getMetadata().getUid());
+    latestAttempt.remove(job.getMetadata().getUid());
     if (onDemand
         && lease != null
         && !lease.getSpec().release
@@ -450,6 +467,7 @@ public class JobRun {
   void cleanup(ComputeJob job) {
     claims.remove(job.getMetadata().getUid());
     waitMeasured.remove(job.getMetadata().getUid());
+    latestAttempt.remove(job.getMetadata().getUid());
     String ns = job.getMetadata().getNamespace();
     client.pods().inNamespace(ns).withLabel(Labels.JOB, job.getMetadata().getName()).delete();
     if (job.getSpec() != null && job.getSpec().leaseRef != null) {

@@ -53,6 +53,9 @@ public class LeaseBinder {
     }
   }
 
+  static final String REBINDING = "Rebinding";
+  private static final org.jboss.logging.Logger LOG =
+      org.jboss.logging.Logger.getLogger(LeaseBinder.class);
   private final KubernetesClient client;
   private final MarketMetrics metrics;
 
@@ -71,16 +74,29 @@ public class LeaseBinder {
    */
   public synchronized Decision bind(GpuLease lease, PlacementRequest request, Sources sources) {
     String uid = lease.getMetadata().getUid();
+    if (isRebinding(lease)) {
+      // A binder fenced this lease to give its holds back; finish that on fresh data first.
+      List<GpuNode> fresh = client.resources(GpuNode.class).list().getItems();
+      writeHolds(lease, null, Map.of(), fresh, sources);
+      GpuLease cleared = client.getKubernetesSerialization().clone(lease);
+      cleared.getStatus().conditions.removeIf(c -> "Bound".equals(c.getType()));
+      cleared.getStatus().message = "holds of an interrupted bind given back; binding again";
+      client.resource(cleared).updateStatus();
+      throw new Retry("gave back the holds of an interrupted bind");
+    }
     Collection<GpuNode> nodes = sources.nodes();
-    Map<String, GpuAllocation> own = holdsOf(uid, nodes);
-    if (!own.isEmpty()) {
-      Placement adopted = adopt(own, request, nodes, sources);
+    if (!holdsOf(uid, nodes).isEmpty()) {
+      // Holds no status names: adopt them only as fresh data shows them, else fence and give back.
+      List<GpuNode> fresh = client.resources(GpuNode.class).list().getItems();
+      Map<String, GpuAllocation> own = holdsOf(uid, fresh);
+      Placement adopted = own.isEmpty() ? null : adopt(own, request, fresh, sources);
       if (adopted != null) {
         return adopted;
       }
-      fence(lease);
-      writeHolds(lease, null, Map.of(), nodes, sources);
-      throw new Retry("gave back the holds of an interrupted bind");
+      if (!own.isEmpty()) {
+        fence(lease);
+      }
+      throw new Retry("the cache showed holds of an interrupted bind");
     }
     long started = System.nanoTime();
     Decision decision =
@@ -90,6 +106,13 @@ public class LeaseBinder {
       writeHolds(lease, placement.offer().id(), placement.gpusByNode(), nodes, sources);
     }
     return decision;
+  }
+
+  static boolean isRebinding(GpuLease lease) {
+    return lease.getStatus() != null
+        && Conditions.find(lease.getStatus().conditions, "Bound")
+            .map(c -> REBINDING.equals(c.getReason()))
+            .orElse(false);
   }
 
   /**
@@ -152,14 +175,29 @@ public class LeaseBinder {
     return new Placement(state, state.model(), blocks, request.gpusPerBlock());
   }
 
-  /** Bumps the lease's resourceVersion, so a binder that read it before fails its status write. */
+  /**
+   * Marks the lease as giving back its holds. The write changes its resourceVersion, so a binder
+   * that read it before fails its status write; one that reads it after sees the mark and adopts
+   * nothing until the holds are given back and the mark cleared.
+   */
   private void fence(GpuLease lease) {
     GpuLease fenced = client.getKubernetesSerialization().clone(lease);
     if (fenced.getStatus() == null) {
       fenced.setStatus(new io.gpumarket.api.v1alpha1.GpuLeaseStatus());
     }
-    fenced.getStatus().message = "binding again after an interrupted attempt";
+    fenced.getStatus().message = "giving back the holds of an interrupted bind";
+    Conditions.set(
+        fenced.getStatus().conditions,
+        "Bound",
+        false,
+        REBINDING,
+        fenced.getStatus().message,
+        lease.getMetadata().getGeneration(),
+        java.time.Instant.now());
     client.resource(fenced).updateStatus();
+    LOG.debugf(
+        "%s fenced at rv %s",
+        lease.getMetadata().getName(), lease.getMetadata().getResourceVersion());
   }
 
   private static Map<String, GpuAllocation> holdsOf(String uid, Collection<GpuNode> nodes) {
@@ -216,6 +254,14 @@ public class LeaseBinder {
       updated.getStatus().allocations = allocations;
       updated.getStatus().leasedGpus = held;
       GpuNode written = client.resource(updated).updateStatus();
+      LOG.debugf(
+          "%s holds %d GPUs of %s (was %d; rv %s -> %s)",
+          lease.getMetadata().getName(),
+          gpus,
+          name,
+          mine,
+          current.getMetadata().getResourceVersion(),
+          written.getMetadata().getResourceVersion());
       sources.wrote(written, current);
     }
   }

@@ -234,6 +234,8 @@ public class JobRun {
           onDemand && lease.getStatus().startTime != null
               ? lease.getStatus().startTime
               : Times.format(now);
+    }
+    if (waitMeasured.add(job.getMetadata().getUid()) && s.attempts == 0) {
       metrics.observeJobWait(
           Math.max(
               0,

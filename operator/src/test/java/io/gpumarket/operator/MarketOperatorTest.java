@@ -126,6 +126,16 @@ class MarketOperatorTest {
               assertThat(fleet.getNode("dc-bolt-1").getStatus().leasedGpus).isZero();
               assertThat(done.getStatus().cost).isNotNull();
             });
+    // Events tell the story, with reasons from a fixed set.
+    await()
+        .atMost(Duration.ofSeconds(10))
+        .untilAsserted(
+            () ->
+                assertThat(cluster.client.v1().events().inNamespace("team-a").list().getItems())
+                    .filteredOn(e -> "train".equals(e.getInvolvedObject().getName()))
+                    .extracting(e -> e.getReason())
+                    .contains("PodsCreated", "JobRunning", "JobSucceeded")
+                    .allSatisfy(r -> assertThat(EventReason.valueOf(r)).isNotNull()));
   }
 
   @Test

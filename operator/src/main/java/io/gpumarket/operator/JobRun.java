@@ -68,8 +68,22 @@ public class JobRun {
         + (uid == null ? "" : uid.substring(0, Math.min(8, uid.length())));
   }
 
-  /** Moves the job one step on; returns when to look again, or null to wait for an event. */
+  /**
+   * Moves the job one step on; returns when to look again, or null to wait for an event. A job that
+   * is still going is looked at again no later than its deadline.
+   */
   Duration step(
+      ComputeJob job, GpuLease lease, List<Pod> pods, List<ComputeJob> neighbours, Instant now) {
+    Duration next = advance(job, lease, pods, neighbours, now);
+    Instant deadline = deadline(job);
+    if (deadline == null || job.getStatus().phase.isFinal()) {
+      return next;
+    }
+    Duration left = Duration.between(now, deadline).plusMillis(50);
+    return next == null || left.compareTo(next) < 0 ? left : next;
+  }
+
+  private Duration advance(
       ComputeJob job, GpuLease lease, List<Pod> pods, List<ComputeJob> neighbours, Instant now) {
     ComputeJobStatus s = job.getStatus();
     var spec = job.getSpec();
@@ -112,10 +126,8 @@ public class JobRun {
           "cancelled by its owner",
           now);
     }
-    if (spec.activeDeadlineSeconds != null) {
-      Instant deadline =
-          Times.parse(job.getMetadata().getCreationTimestamp())
-              .plusSeconds(spec.activeDeadlineSeconds);
+    Instant deadline = deadline(job);
+    if (deadline != null) {
       if (!now.isBefore(deadline)) {
         return stop(
             job,
@@ -265,14 +277,15 @@ public class JobRun {
         now);
     Duration next = runPods(job, lease, pods, onDemand, now);
     refreshCost(job, lease, onDemand, now);
-    if (next != null && spec.activeDeadlineSeconds != null) {
-      Instant deadline =
-          Times.parse(job.getMetadata().getCreationTimestamp())
-              .plusSeconds(spec.activeDeadlineSeconds);
-      Duration left = Duration.between(now, deadline).plusMillis(50);
-      next = left.compareTo(next) < 0 ? left : next;
-    }
     return next;
+  }
+
+  /** When the job fails for its deadline, or null without one. */
+  private static Instant deadline(ComputeJob job) {
+    Long seconds = job.getSpec() == null ? null : job.getSpec().activeDeadlineSeconds;
+    return seconds == null
+        ? null
+        : Times.parse(job.getMetadata().getCreationTimestamp()).plusSeconds(seconds);
   }
 
   private Duration runPods(

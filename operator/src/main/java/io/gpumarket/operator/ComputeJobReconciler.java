@@ -11,6 +11,7 @@ import io.javaoperatorsdk.operator.api.reconciler.Cleaner;
 import io.javaoperatorsdk.operator.api.reconciler.Context;
 import io.javaoperatorsdk.operator.api.reconciler.ControllerConfiguration;
 import io.javaoperatorsdk.operator.api.reconciler.DeleteControl;
+import io.javaoperatorsdk.operator.api.reconciler.ErrorStatusUpdateControl;
 import io.javaoperatorsdk.operator.api.reconciler.EventSourceContext;
 import io.javaoperatorsdk.operator.api.reconciler.Reconciler;
 import io.javaoperatorsdk.operator.api.reconciler.UpdateControl;
@@ -85,6 +86,7 @@ public class ComputeJobReconciler implements Reconciler<ComputeJob>, Cleaner<Com
     if (job.getStatus() == null) {
       job.setStatus(new ComputeJobStatus());
     }
+    ReconcileErrors.clear(job.getStatus().conditions);
     GpuLease lease =
         leases
             .get(new ResourceID(JobRun.leaseName(job), job.getMetadata().getNamespace()))
@@ -128,5 +130,16 @@ public class ComputeJobReconciler implements Reconciler<ComputeJob>, Cleaner<Com
     return job.getStatus() == null || job.getStatus().phase == null
         ? JobPhase.Pending
         : job.getStatus().phase;
+  }
+
+  @Override
+  public ErrorStatusUpdateControl<ComputeJob> updateErrorStatus(
+      ComputeJob resource, Context<ComputeJob> context, Exception e) {
+    if (resource.getStatus() == null) {
+      resource.setStatus(new io.gpumarket.api.v1alpha1.ComputeJobStatus());
+    }
+    ReconcileErrors.record(
+        resource.getStatus().conditions, e, resource.getMetadata().getGeneration());
+    return ErrorStatusUpdateControl.patchStatus(resource);
   }
 }

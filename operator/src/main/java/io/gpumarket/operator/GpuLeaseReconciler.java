@@ -20,6 +20,7 @@ import io.javaoperatorsdk.operator.api.reconciler.Cleaner;
 import io.javaoperatorsdk.operator.api.reconciler.Context;
 import io.javaoperatorsdk.operator.api.reconciler.ControllerConfiguration;
 import io.javaoperatorsdk.operator.api.reconciler.DeleteControl;
+import io.javaoperatorsdk.operator.api.reconciler.ErrorStatusUpdateControl;
 import io.javaoperatorsdk.operator.api.reconciler.EventSourceContext;
 import io.javaoperatorsdk.operator.api.reconciler.Reconciler;
 import io.javaoperatorsdk.operator.api.reconciler.UpdateControl;
@@ -143,6 +144,7 @@ public class GpuLeaseReconciler implements Reconciler<GpuLease>, Cleaner<GpuLeas
     GpuLeaseStatus before = StatusDiff.copy(lease.getStatus());
     GpuLeaseStatus status = lease.getStatus() == null ? new GpuLeaseStatus() : lease.getStatus();
     lease.setStatus(status);
+    ReconcileErrors.clear(status.conditions);
     if (status.phase == null) {
       status.phase = LeasePhase.Pending;
     }
@@ -419,5 +421,16 @@ public class GpuLeaseReconciler implements Reconciler<GpuLease>, Cleaner<GpuLeas
     }
     syncQuota(lease);
     return DeleteControl.defaultDelete();
+  }
+
+  @Override
+  public ErrorStatusUpdateControl<GpuLease> updateErrorStatus(
+      GpuLease resource, Context<GpuLease> context, Exception e) {
+    if (resource.getStatus() == null) {
+      resource.setStatus(new io.gpumarket.api.v1alpha1.GpuLeaseStatus());
+    }
+    ReconcileErrors.record(
+        resource.getStatus().conditions, e, resource.getMetadata().getGeneration());
+    return ErrorStatusUpdateControl.patchStatus(resource);
   }
 }

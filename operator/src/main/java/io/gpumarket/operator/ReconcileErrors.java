@@ -1,0 +1,41 @@
+package io.gpumarket.operator;
+
+import io.fabric8.kubernetes.api.model.Condition;
+import io.fabric8.kubernetes.client.KubernetesClientException;
+import java.time.Instant;
+import java.util.List;
+
+/**
+ * Puts a failed reconcile into a {@code HasErrors} condition, in one line a person can read (never
+ * a stack trace), and takes it away when a reconcile succeeds again. JOSDK retries meanwhile.
+ */
+final class ReconcileErrors {
+  static final String TYPE = "HasErrors";
+  private static final int MAX = 300;
+
+  private ReconcileErrors() {}
+
+  static void record(List<Condition> conditions, Exception e, Long generation) {
+    Conditions.set(conditions, TYPE, true, reason(e), describe(e), generation, Instant.now());
+  }
+
+  static void clear(List<Condition> conditions) {
+    conditions.removeIf(c -> TYPE.equals(c.getType()));
+  }
+
+  static String describe(Exception e) {
+    String message = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
+    if (e instanceof KubernetesClientException k
+        && k.getStatus() != null
+        && k.getStatus().getMessage() != null) {
+      message = "the API server answered " + k.getCode() + ": " + k.getStatus().getMessage();
+    }
+    message = message.lines().findFirst().orElse("").strip();
+    String text = "reconcile failed, retrying: " + message;
+    return text.length() <= MAX ? text : text.substring(0, MAX - 1) + "…";
+  }
+
+  private static String reason(Exception e) {
+    return e instanceof KubernetesClientException ? "ApiError" : "InternalError";
+  }
+}

@@ -1,6 +1,7 @@
 package io.gpumarket.operator;
 
 import io.fabric8.kubernetes.api.model.Node;
+import io.fabric8.kubernetes.api.model.coordination.v1.Lease;
 import io.fabric8.kubernetes.client.KubernetesClientException;
 import io.gpumarket.api.v1alpha1.GpuAllocation;
 import io.gpumarket.api.v1alpha1.GpuLease;
@@ -22,6 +23,7 @@ import java.util.List;
 import java.util.Objects;
 import java.util.Set;
 import java.util.stream.Collectors;
+import org.eclipse.microprofile.config.inject.ConfigProperty;
 
 /**
  * Keeps a GpuNode's Ready condition and healthy GPU count in step with its host, and sweeps from
@@ -34,10 +36,17 @@ public class GpuNodeReconciler implements Reconciler<GpuNode> {
   private final EventRecorder events;
   private InformerEventSource<Node, GpuNode> nodes;
   private InformerEventSource<GpuLease, GpuNode> leases;
+  private InformerEventSource<Lease, GpuNode> heartbeats;
+  private final String heartbeatNamespace;
 
-  public GpuNodeReconciler(MarketCaches caches, EventRecorder events) {
+  public GpuNodeReconciler(
+      MarketCaches caches,
+      EventRecorder events,
+      @ConfigProperty(name = "gpumarket.heartbeat.namespace", defaultValue = "gpumarket-system")
+          String heartbeatNamespace) {
     this.caches = caches;
     this.events = events;
+    this.heartbeatNamespace = heartbeatNamespace;
   }
 
   @Override
@@ -72,7 +81,24 @@ public class GpuNodeReconciler implements Reconciler<GpuNode> {
                                 .collect(Collectors.toSet()))
                 .build(),
             context);
-    return List.of(nodes, leases);
+    heartbeats =
+        new InformerEventSource<>(
+            InformerEventSourceConfiguration.from(Lease.class, GpuNode.class)
+                .withNamespaces(heartbeatNamespace)
+                .withSecondaryToPrimaryMapper(
+                    lease ->
+                        lease.getMetadata().getLabels() == null
+                                || !lease
+                                    .getMetadata()
+                                    .getLabels()
+                                    .containsKey(Labels.HEARTBEAT_GPUNODE)
+                            ? Set.of()
+                            : Set.of(
+                                new ResourceID(
+                                    lease.getMetadata().getLabels().get(Labels.HEARTBEAT_GPUNODE))))
+                .build(),
+            context);
+    return List.of(nodes, leases, heartbeats);
   }
 
   @Override
@@ -83,6 +109,8 @@ public class GpuNodeReconciler implements Reconciler<GpuNode> {
     Instant now = Instant.now();
     Long generation = gpuNode.getMetadata().getGeneration();
     List<String> problems = SpecProblems.of(gpuNode.getSpec());
+    // Looked at again at least every five minutes, and the moment a heartbeat would go stale.
+    Duration recheck = Duration.ofMinutes(5);
     boolean wasReady = Conditions.isTrue(status.conditions, "Ready");
     if (!problems.isEmpty()) {
       status.allocatableGpus = 0;
@@ -96,7 +124,19 @@ public class GpuNodeReconciler implements Reconciler<GpuNode> {
           now);
     } else {
       Node node = nodes.get(new ResourceID(gpuNode.getSpec().nodeName)).orElse(null);
-      NodeHealth.Assessment health = NodeHealth.fromKubernetesNode(gpuNode, node);
+      Lease heartbeat =
+          heartbeats
+              .get(new ResourceID("gpunode-" + gpuNode.getMetadata().getName(), heartbeatNamespace))
+              .orElse(null);
+      NodeHealth.Assessment health = NodeHealth.assess(gpuNode, node, heartbeat, now);
+      if (heartbeat != null && heartbeat.getSpec().getRenewTime() != null) {
+        status.lastHeartbeatTime = Times.format(heartbeat.getSpec().getRenewTime().toInstant());
+        if (health.ready()) {
+          Duration untilStale =
+              Duration.between(now, NodeHealth.staleAt(gpuNode, heartbeat)).plusSeconds(1);
+          recheck = untilStale.compareTo(recheck) < 0 ? untilStale : recheck;
+        }
+      }
       status.allocatableGpus = health.healthyGpus();
       Conditions.set(
           status.conditions,
@@ -125,7 +165,7 @@ public class GpuNodeReconciler implements Reconciler<GpuNode> {
       }
     }
     status.observedGeneration = generation;
-    Duration sweep = Duration.ofMinutes(5);
+    Duration sweep = recheck;
     if (sweepEndedLeases(gpuNode, context)) {
       // The ledger moved on; patch the conditions on the next pass, from fresh data.
       return UpdateControl.<GpuNode>noUpdate().rescheduleAfter(Duration.ofMillis(100));
@@ -133,9 +173,19 @@ public class GpuNodeReconciler implements Reconciler<GpuNode> {
     if (status.leasedGpus == null && status.allocations.isEmpty()) {
       status.leasedGpus = 0;
     }
-    return StatusDiff.changed(before, status)
-        ? UpdateControl.patchStatus(gpuNode).rescheduleAfter(sweep)
-        : UpdateControl.<GpuNode>noUpdate().rescheduleAfter(sweep);
+    if (StatusDiff.changed(before, status)) {
+      // Checked against the resourceVersion read: the agent writes observed into the same status
+      // and the binders the ledger, so a write from a stale copy must fail, not overwrite them.
+      try {
+        context.getClient().resource(gpuNode).updateStatus();
+      } catch (KubernetesClientException e) {
+        if (e.getCode() != 409) {
+          throw e;
+        }
+        return UpdateControl.<GpuNode>noUpdate().rescheduleAfter(Duration.ofMillis(200));
+      }
+    }
+    return UpdateControl.<GpuNode>noUpdate().rescheduleAfter(sweep);
   }
 
   private static boolean holds(GpuLease lease, GpuAllocation a) {

@@ -15,6 +15,9 @@ public final class Labels {
   /** The extended resource that the NVIDIA device plugin advertises. */
   public static final String GPU_RESOURCE = "nvidia.com/gpu";
 
+  /** On a node agent's heartbeat Lease: the GpuNode it speaks for. */
+  public static final String HEARTBEAT_GPUNODE = "gpumarket.io/gpunode";
+
   /** Name of the ResourceQuota the operator keeps in each tenant namespace. */
   public static final String QUOTA_NAME = "gpumarket-gpus";
 

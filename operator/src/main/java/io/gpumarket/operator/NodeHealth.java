@@ -1,7 +1,10 @@
 package io.gpumarket.operator;
 
 import io.fabric8.kubernetes.api.model.Node;
+import io.fabric8.kubernetes.api.model.coordination.v1.Lease;
 import io.gpumarket.api.v1alpha1.GpuNode;
+import java.time.Duration;
+import java.time.Instant;
 
 /**
  * Whether a GPU host is up and how many of its GPUs are healthy. Until the node agent reports
@@ -15,6 +18,50 @@ public final class NodeHealth {
   public record Assessment(boolean ready, int healthyGpus, String reason, String message) {}
 
   private NodeHealth() {}
+
+  /**
+   * With a heartbeat Lease from the node agent, the host is up while the Lease was renewed within
+   * the GpuNode's grace, and its healthy GPUs are the devices the agent observed of the declared
+   * model, at most the declared count. Without one, the Kubernetes Node decides.
+   */
+  public static Assessment assess(GpuNode gpuNode, Node node, Lease heartbeat, Instant now) {
+    if (heartbeat == null
+        || heartbeat.getSpec() == null
+        || heartbeat.getSpec().getRenewTime() == null) {
+      return fromKubernetesNode(gpuNode, node);
+    }
+    var spec = gpuNode.getSpec();
+    int grace = spec.heartbeat == null ? 40 : spec.heartbeat.graceSeconds;
+    Instant renewed = heartbeat.getSpec().getRenewTime().toInstant();
+    long age = Math.max(0, Duration.between(renewed, now).toSeconds());
+    if (age > grace) {
+      return new Assessment(
+          false,
+          0,
+          "HeartbeatStale",
+          "no heartbeat from the node agent for " + age + "s (grace " + grace + "s)");
+    }
+    int healthy = spec.gpus.count;
+    var observed = gpuNode.getStatus() == null ? null : gpuNode.getStatus().observed;
+    if (observed != null) {
+      long seen =
+          observed.devices.stream()
+              .filter(d -> d.healthy && spec.gpus.model.equals(d.model))
+              .count();
+      healthy = (int) Math.min(seen, spec.gpus.count);
+    }
+    return new Assessment(
+        true,
+        healthy,
+        "HeartbeatFresh",
+        "heartbeat " + age + "s ago; " + healthy + " of " + spec.gpus.count + " GPUs healthy");
+  }
+
+  /** When a fresh heartbeat goes stale if it is not renewed. */
+  public static Instant staleAt(GpuNode gpuNode, Lease heartbeat) {
+    int grace = gpuNode.getSpec().heartbeat == null ? 40 : gpuNode.getSpec().heartbeat.graceSeconds;
+    return heartbeat.getSpec().getRenewTime().toInstant().plusSeconds(grace);
+  }
 
   public static Assessment fromKubernetesNode(GpuNode gpuNode, Node node) {
     String nodeName = gpuNode.getSpec().nodeName;

@@ -27,7 +27,7 @@ final class TestOperator implements AutoCloseable {
                     .withSSABasedCreateUpdateMatchForDependentResources(false)
                     .withCloseClientOnStop(false)
                     .withStopOnInformerErrorDuringStartup(false));
-    operator.register(new GpuNodeReconciler(caches, events));
+    operator.register(new GpuNodeReconciler(caches, events, "gpumarket-system"));
     operator.register(new GpuOfferReconciler(caches, events));
     operator.register(new GpuLeaseReconciler(binder, quotas, metrics, caches, events));
     operator.register(new ComputeJobReconciler(caches, run));

@@ -7,10 +7,10 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * Observed state of a GpuNode. The operator writes {@code conditions} and {@code allocatableGpus}
- * with a patch of its own fields; {@code allocations} and {@code leasedGpus} change only together,
- * by an update that carries the resourceVersion they were computed from, so two writers can never
- * lease the same GPU.
+ * Observed state of a GpuNode. The node agent writes {@code observed}; the operator writes {@code
+ * conditions}, {@code allocatableGpus} and {@code lastHeartbeatTime} with a patch of its own
+ * fields; {@code allocations} and {@code leasedGpus} change only together, by an update that
+ * carries the resourceVersion they were computed from, so two writers can never lease the same GPU.
  */
 @JsonInclude(JsonInclude.Include.NON_NULL)
 public class GpuNodeStatus {
@@ -32,4 +32,11 @@ public class GpuNodeStatus {
 
   @JsonPropertyDescription("Uptime of the host as the market measured it.")
   public UptimeStatus uptime;
+
+  @JsonPropertyDescription(
+      "The GPUs the node agent found; written by the agent, never by the operator.")
+  public ObservedHardware observed;
+
+  @JsonPropertyDescription("When the node agent last renewed its heartbeat (RFC 3339).")
+  public String lastHeartbeatTime;
 }

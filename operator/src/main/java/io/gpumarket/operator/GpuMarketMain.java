@@ -54,6 +54,11 @@ public final class GpuMarketMain {
             sandbox.url(), examples);
       }
       sandbox.startKubelet();
+      if (!flags.contains("--no-agents")) {
+        int agents = sandbox.startAgents("gpumarket-system");
+        System.out.printf(
+            "sandbox: %d node agents heartbeating, GPUs simulated on the CPU%n", agents);
+      }
       long every = Long.parseLong(option(flags, "--board-seconds", "5"));
       board.scheduleWithFixedDelay(
           () -> {

@@ -85,6 +85,19 @@ class SandboxExamplesTest {
                           "no h100-80gb offer at or under 1.00 USD/h; cheapest is 1.95 USD/h at acme-gpus/h100-short");
                 });
         sandbox.startKubelet();
+        assertThat(sandbox.startAgents("gpumarket-system")).isEqualTo(8);
+        await()
+            .atMost(Duration.ofSeconds(20))
+            .untilAsserted(
+                () -> {
+                  GpuNode orin = fleet.getNode("edge-orin-1");
+                  assertThat(
+                          Conditions.find(orin.getStatus().conditions, "Ready").get().getReason())
+                      .isEqualTo("HeartbeatFresh");
+                  assertThat(orin.getStatus().observed.devices)
+                      .singleElement()
+                      .satisfies(d -> assertThat(d.model).isEqualTo("jetson-agx-orin"));
+                });
         await()
             .atMost(Duration.ofSeconds(20))
             .untilAsserted(

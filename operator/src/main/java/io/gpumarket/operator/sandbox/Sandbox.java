@@ -51,6 +51,7 @@ public final class Sandbox implements AutoCloseable {
             return t;
           });
   private final Map<String, Instant> started = new HashMap<>();
+  private final List<io.gpumarket.agent.NodeAgent> agents = new java.util.ArrayList<>();
 
   private Sandbox(KubernetesMockServer server) {
     this.server = server;
@@ -204,8 +205,49 @@ public final class Sandbox implements AutoCloseable {
     }
   }
 
+  /**
+   * Starts a node agent for every GpuNode, simulating the GPUs its spec declares (the catalog's
+   * product name, the declared count), so the hosts are Ready by heartbeat as on a real fleet.
+   */
+  public int startAgents(String namespace) {
+    client
+        .namespaces()
+        .resource(
+            new io.fabric8.kubernetes.api.model.NamespaceBuilder()
+                .withNewMetadata()
+                .withName(namespace)
+                .endMetadata()
+                .build())
+        .createOr(NonDeletingOperation::update);
+    int started = 0;
+    for (GpuNode node : client.resources(GpuNode.class).list().getItems()) {
+      if (node.getSpec() == null
+          || node.getSpec().gpus == null
+          || node.getSpec().gpus.count == null) {
+        continue;
+      }
+      String product =
+          io.gpumarket.catalog.GpuCatalog.byKey(node.getSpec().gpus.model)
+              .map(m -> m.displayName())
+              .orElse(node.getSpec().gpus.model);
+      var agent =
+          new io.gpumarket.agent.NodeAgent(
+              client,
+              new io.gpumarket.agent.SimulatedBackend(
+                  node.getSpec().gpus.count, product, node.getMetadata().getName()),
+              node.getMetadata().getName(),
+              namespace,
+              new io.gpumarket.agent.AgentMetrics());
+      agent.start();
+      agents.add(agent);
+      started++;
+    }
+    return started;
+  }
+
   @Override
   public void close() {
+    agents.forEach(io.gpumarket.agent.NodeAgent::close);
     kubelet.shutdownNow();
     client.close();
     server.destroy();

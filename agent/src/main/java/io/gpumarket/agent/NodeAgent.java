@@ -4,17 +4,24 @@ import io.fabric8.kubernetes.api.model.coordination.v1.Lease;
 import io.fabric8.kubernetes.api.model.coordination.v1.LeaseBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientException;
+import io.gpumarket.api.v1alpha1.ChallengeAnswer;
 import io.gpumarket.api.v1alpha1.GpuNode;
 import io.gpumarket.api.v1alpha1.GpuNodeStatus;
 import io.gpumarket.api.v1alpha1.ObservedHardware;
+import io.gpumarket.proof.Answer;
+import io.gpumarket.proof.Challenge;
+import io.gpumarket.proof.Prover;
+import io.gpumarket.proof.Wire;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.ZoneOffset;
 import java.time.ZonedDateTime;
 import java.time.temporal.ChronoUnit;
+import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Function;
 import java.util.logging.Logger;
 
 /**
@@ -42,6 +49,17 @@ public final class NodeAgent implements AutoCloseable {
             return t;
           });
   private volatile int failures;
+  private volatile String lastAnswered;
+  private final ExecutorService prover =
+      Executors.newSingleThreadExecutor(
+          r -> {
+            Thread t = new Thread(r, "gpumarket-prover");
+            t.setDaemon(true);
+            return t;
+          });
+
+  /** How this agent answers a challenge; honest unless a test plays a cheat. */
+  private Function<Challenge, Answer> answers;
 
   public NodeAgent(
       KubernetesClient client,
@@ -54,6 +72,13 @@ public final class NodeAgent implements AutoCloseable {
     this.gpuNode = gpuNode;
     this.leaseNamespace = leaseNamespace;
     this.metrics = metrics;
+    this.answers = c -> Prover.answer(c, backend.name(), backend::multiply);
+  }
+
+  /** Replaces how challenges are answered: for tests that play a dishonest agent. */
+  public NodeAgent answeringWith(Function<Challenge, Answer> answers) {
+    this.answers = answers;
+    return this;
   }
 
   public static String leaseName(String gpuNode) {
@@ -104,26 +129,71 @@ public final class NodeAgent implements AutoCloseable {
    */
   private void beat() {
     Duration next;
+    GpuNode node = null;
     try {
-      renew();
+      node = client.resources(GpuNode.class).withName(gpuNode).get();
+      renew(node);
       failures = 0;
       metrics.heartbeat(true);
-      next = interval();
+      next = interval(node);
     } catch (RuntimeException e) {
       failures++;
       metrics.heartbeat(false);
-      next = Duration.ofMillis(Math.min(interval().toMillis(), 250L << Math.min(failures, 6)));
+      next = Duration.ofMillis(Math.min(interval(node).toMillis(), 250L << Math.min(failures, 6)));
       LOG.warning(
           "heartbeat of " + gpuNode + " failed (" + failures + " in a row): " + e.getMessage());
+    }
+    if (node != null) {
+      GpuNode seen = node;
+      prover.execute(() -> answerChallenge(seen));
     }
     if (!timer.isShutdown()) {
       timer.schedule(this::beat, next.toMillis(), TimeUnit.MILLISECONDS);
     }
   }
 
-  private void renew() {
+  /** Answers the challenge the operator issued, once, on its own thread so heartbeats go on. */
+  private void answerChallenge(GpuNode node) {
+    var challenges = node.getStatus() == null ? null : node.getStatus().challenges;
+    if (challenges == null
+        || challenges.issued == null
+        || challenges.issued.nonce.equals(lastAnswered)) {
+      return;
+    }
+    if (challenges.answer != null && challenges.issued.nonce.equals(challenges.answer.nonce)) {
+      return;
+    }
+    Challenge challenge = Wire.challenge(challenges.issued, gpuNode);
+    ChallengeAnswer answer = Wire.answer(answers.apply(challenge));
+    lastAnswered = challenge.nonce();
+    for (int attempt = 1; attempt <= 5; attempt++) {
+      try {
+        client
+            .resources(GpuNode.class)
+            .withName(gpuNode)
+            .editStatus(
+                n -> {
+                  if (n.getStatus().challenges != null
+                      && n.getStatus().challenges.issued != null
+                      && challenge.nonce().equals(n.getStatus().challenges.issued.nonce)) {
+                    n.getStatus().challenges.answer = answer;
+                  }
+                  return n;
+                });
+        return;
+      } catch (KubernetesClientException e) {
+        if (e.getCode() != 409) {
+          LOG.warning("could not answer challenge of " + gpuNode + ": " + e.getMessage());
+          return;
+        }
+      }
+    }
+  }
+
+  private void renew(GpuNode node) {
     var leases = client.leases().inNamespace(leaseNamespace);
     ZonedDateTime now = ZonedDateTime.now(ZoneOffset.UTC);
+    int grace = (int) grace(node).toSeconds();
     Lease current = leases.withName(leaseName(gpuNode)).get();
     if (current == null) {
       leases
@@ -136,7 +206,7 @@ public final class NodeAgent implements AutoCloseable {
                   .endMetadata()
                   .withNewSpec()
                   .withHolderIdentity(gpuNode)
-                  .withLeaseDurationSeconds((int) grace().toSeconds())
+                  .withLeaseDurationSeconds(grace)
                   .withAcquireTime(now)
                   .withRenewTime(now)
                   .endSpec()
@@ -144,32 +214,29 @@ public final class NodeAgent implements AutoCloseable {
           .create();
     } else {
       current.getSpec().setRenewTime(now);
-      current.getSpec().setLeaseDurationSeconds((int) grace().toSeconds());
+      current.getSpec().setLeaseDurationSeconds(grace);
       leases.resource(current).update();
     }
   }
 
-  private Duration interval() {
-    GpuNode node = client.resources(GpuNode.class).withName(gpuNode).get();
-    int seconds =
+  private static Duration interval(GpuNode node) {
+    return Duration.ofSeconds(
         node == null || node.getSpec().heartbeat == null
             ? 10
-            : node.getSpec().heartbeat.intervalSeconds;
-    return Duration.ofSeconds(seconds);
+            : node.getSpec().heartbeat.intervalSeconds);
   }
 
-  private Duration grace() {
-    GpuNode node = client.resources(GpuNode.class).withName(gpuNode).get();
-    int seconds =
+  private static Duration grace(GpuNode node) {
+    return Duration.ofSeconds(
         node == null || node.getSpec().heartbeat == null
             ? 40
-            : node.getSpec().heartbeat.graceSeconds;
-    return Duration.ofSeconds(seconds);
+            : node.getSpec().heartbeat.graceSeconds);
   }
 
   @Override
   public void close() {
     timer.shutdownNow();
+    prover.shutdownNow();
     backend.close();
   }
 }

@@ -16,5 +16,6 @@ public enum EventReason {
   DeadlineExceeded,
   NodeReady,
   NodeNotReady,
+  ChallengeFailed,
   OfferNotReady
 }

@@ -7,6 +7,7 @@ import io.gpumarket.api.v1alpha1.GpuAllocation;
 import io.gpumarket.api.v1alpha1.GpuLease;
 import io.gpumarket.api.v1alpha1.GpuNode;
 import io.gpumarket.api.v1alpha1.GpuNodeStatus;
+import io.gpumarket.proof.Verifier;
 import io.javaoperatorsdk.operator.api.config.informer.InformerEventSourceConfiguration;
 import io.javaoperatorsdk.operator.api.reconciler.Context;
 import io.javaoperatorsdk.operator.api.reconciler.ControllerConfiguration;
@@ -20,6 +21,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
 import java.util.stream.Collectors;
@@ -39,14 +41,42 @@ public class GpuNodeReconciler implements Reconciler<GpuNode> {
   private InformerEventSource<Lease, GpuNode> heartbeats;
   private final String heartbeatNamespace;
 
+  private final MarketMetrics metrics;
+  private final Verification.Policy challengePolicy;
+
+  /** Nonces already checked, so a replayed answer fails; bounded, oldest forgotten first. */
+  private final Set<String> checkedNonces =
+      java.util.Collections.newSetFromMap(
+          java.util.Collections.synchronizedMap(
+              new java.util.LinkedHashMap<>(16, 0.75f, false) {
+                @Override
+                protected boolean removeEldestEntry(Map.Entry<String, Boolean> eldest) {
+                  return size() > 100_000;
+                }
+              }));
+
   public GpuNodeReconciler(
       MarketCaches caches,
       EventRecorder events,
+      MarketMetrics metrics,
       @ConfigProperty(name = "gpumarket.heartbeat.namespace", defaultValue = "gpumarket-system")
-          String heartbeatNamespace) {
+          String heartbeatNamespace,
+      @ConfigProperty(name = "gpumarket.challenge.size", defaultValue = "512") int challengeSize,
+      @ConfigProperty(name = "gpumarket.challenge.samples", defaultValue = "16")
+          int challengeSamples,
+      @ConfigProperty(name = "gpumarket.challenge.period", defaultValue = "PT15M")
+          Duration challengePeriod,
+      @ConfigProperty(name = "gpumarket.challenge.overhead", defaultValue = "PT30S")
+          Duration challengeOverhead,
+      @ConfigProperty(name = "gpumarket.challenge.efficiency", defaultValue = "0.01")
+          double efficiency) {
     this.caches = caches;
     this.events = events;
+    this.metrics = metrics;
     this.heartbeatNamespace = heartbeatNamespace;
+    this.challengePolicy =
+        new Verification.Policy(
+            challengeSize, challengeSamples, challengePeriod, challengeOverhead, efficiency);
   }
 
   @Override
@@ -135,6 +165,16 @@ public class GpuNodeReconciler implements Reconciler<GpuNode> {
           Duration untilStale =
               Duration.between(now, NodeHealth.staleAt(gpuNode, heartbeat)).plusSeconds(1);
           recheck = untilStale.compareTo(recheck) < 0 ? untilStale : recheck;
+          Verifier.Verdict verdict =
+              Verification.step(gpuNode, challengePolicy, checkedNonces, now);
+          if (verdict != null) {
+            metrics.observeChallenge(verdict.reason().name());
+            if (!verdict.passed()) {
+              events.warning(gpuNode, EventReason.ChallengeFailed, verdict.message());
+            }
+          }
+          Duration untilChallenge = Verification.next(gpuNode, challengePolicy, now);
+          recheck = untilChallenge.compareTo(recheck) < 0 ? untilChallenge : recheck;
         }
       }
       status.allocatableGpus = health.healthyGpus();

@@ -30,6 +30,7 @@ public class MarketMetrics {
   private final Histogram jobWaitSeconds;
   private final Counter leaseGpuSeconds;
   private final Counter leaseCost;
+  private final Counter challenges;
 
   /** GPU-seconds and cost of each lease already counted by this process, by lease UID. */
   private final Map<String, Accrued> counted = new ConcurrentHashMap<>();
@@ -65,6 +66,15 @@ public class MarketMetrics {
                 "Cost accrued by active leases while this operator ran, in the currency label;"
                     + " namespace is the tenant namespace.")
             .labelNames("namespace", "currency")
+            .register(registry);
+    challenges =
+        Counter.build()
+            .name("gpumarket_node_challenges_total")
+            .help(
+                "Compute challenges checked, by result: Passed, or why one failed (TooSlow,"
+                    + " RowMismatch, BadMerklePath, WrongRowSelection, UnknownNonce, ReplayedNonce,"
+                    + " WrongNode).")
+            .labelNames("result")
             .register(registry);
     new MarketCollector(caches).register(registry);
   }
@@ -110,6 +120,10 @@ public class MarketMetrics {
     if (cost.signum() > 0) {
       leaseCost.labels(ns, status.currency).inc(cost.doubleValue());
     }
+  }
+
+  public void observeChallenge(String result) {
+    challenges.labels(result).inc();
   }
 
   public void forget(GpuLease lease) {

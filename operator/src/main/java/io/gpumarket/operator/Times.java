@@ -12,6 +12,11 @@ public final class Times {
     return DateTimeFormatter.ISO_INSTANT.format(t.truncatedTo(ChronoUnit.SECONDS));
   }
 
+  /** With milliseconds, for times that deadlines of a few seconds are measured from. */
+  public static String formatMillis(Instant t) {
+    return DateTimeFormatter.ISO_INSTANT.format(t.truncatedTo(ChronoUnit.MILLIS));
+  }
+
   public static Instant parse(String s) {
     return s == null ? null : Instant.parse(s);
   }

@@ -2,6 +2,7 @@ package io.gpumarket.operator;
 
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.javaoperatorsdk.operator.Operator;
+import java.time.Duration;
 
 /**
  * The operator wired by hand, without CDI, exactly as Quarkus wires it: a test can start one, stop
@@ -27,7 +28,17 @@ final class TestOperator implements AutoCloseable {
                     .withSSABasedCreateUpdateMatchForDependentResources(false)
                     .withCloseClientOnStop(false)
                     .withStopOnInformerErrorDuringStartup(false));
-    operator.register(new GpuNodeReconciler(caches, events, "gpumarket-system"));
+    operator.register(
+        new GpuNodeReconciler(
+            caches,
+            events,
+            metrics,
+            "gpumarket-system",
+            32,
+            4,
+            Duration.ofSeconds(3),
+            Duration.ofSeconds(5),
+            0.01));
     operator.register(new GpuOfferReconciler(caches, events));
     operator.register(new GpuLeaseReconciler(binder, quotas, metrics, caches, events));
     operator.register(new ComputeJobReconciler(caches, run));

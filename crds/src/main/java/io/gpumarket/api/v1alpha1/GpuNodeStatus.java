@@ -39,4 +39,7 @@ public class GpuNodeStatus {
 
   @JsonPropertyDescription("When the node agent last renewed its heartbeat (RFC 3339).")
   public String lastHeartbeatTime;
+
+  @JsonPropertyDescription("Compute challenges: the outstanding one, the answer, and the record.")
+  public ChallengeStatus challenges;
 }

@@ -128,6 +128,7 @@ public class GpuNodeReconciler implements Reconciler<GpuNode> {
                                     lease.getMetadata().getLabels().get(Labels.HEARTBEAT_GPUNODE))))
                 .build(),
             context);
+    caches.registerHeartbeats(heartbeats);
     return List.of(nodes, leases, heartbeats);
   }
 
@@ -139,6 +140,7 @@ public class GpuNodeReconciler implements Reconciler<GpuNode> {
     Instant now = Instant.now();
     Long generation = gpuNode.getMetadata().getGeneration();
     List<String> problems = SpecProblems.of(gpuNode.getSpec());
+    String lastRenewal = null;
     // Looked at again at least every five minutes, and the moment a heartbeat would go stale.
     Duration recheck = Duration.ofMinutes(5);
     boolean wasReady = Conditions.isTrue(status.conditions, "Ready");
@@ -160,7 +162,12 @@ public class GpuNodeReconciler implements Reconciler<GpuNode> {
               .orElse(null);
       NodeHealth.Assessment health = NodeHealth.assess(gpuNode, node, heartbeat, now);
       if (heartbeat != null && heartbeat.getSpec().getRenewTime() != null) {
-        status.lastHeartbeatTime = Times.format(heartbeat.getSpec().getRenewTime().toInstant());
+        // Kept current only where the status is written anyway: heartbeats must not each cost a
+        // write.
+        lastRenewal = Times.format(heartbeat.getSpec().getRenewTime().toInstant());
+        if (status.lastHeartbeatTime == null || health.ready() != wasReady) {
+          status.lastHeartbeatTime = Times.format(heartbeat.getSpec().getRenewTime().toInstant());
+        }
         if (health.ready()) {
           Duration untilStale =
               Duration.between(now, NodeHealth.staleAt(gpuNode, heartbeat)).plusSeconds(1);
@@ -205,6 +212,10 @@ public class GpuNodeReconciler implements Reconciler<GpuNode> {
       }
     }
     status.observedGeneration = generation;
+    if (problems.isEmpty()) {
+      recordUptime(
+          status, Conditions.isTrue(status.conditions, "Ready"), wasReady, now, lastRenewal);
+    }
     Duration sweep = recheck;
     if (sweepEndedLeases(gpuNode, context)) {
       // The ledger moved on; patch the conditions on the next pass, from fresh data.
@@ -226,6 +237,36 @@ public class GpuNodeReconciler implements Reconciler<GpuNode> {
       }
     }
     return UpdateControl.<GpuNode>noUpdate().rescheduleAfter(sweep);
+  }
+
+  /**
+   * Adds the minutes since the last record to the uptime history. Written when the state changes or
+   * every five minutes, never per heartbeat; minutes not yet written keep the state unchanged, so a
+   * restart rebuilds them the same.
+   */
+  static void recordUptime(
+      GpuNodeStatus status, boolean ready, boolean wasReady, Instant now, String lastRenewal) {
+    var uptime =
+        status.uptime == null ? new io.gpumarket.api.v1alpha1.UptimeStatus() : status.uptime;
+    Long before = uptime.historyEndMinute;
+    UptimeHistory history = UptimeHistory.from(uptime);
+    boolean advanced = history.record(now, ready);
+    boolean due =
+        ready != wasReady
+            || (advanced && (before == null || now.getEpochSecond() / 60 - before >= 5));
+    if (!due) {
+      return;
+    }
+    history.writeTo(uptime);
+    if (status.lastHeartbeatTime != null && lastRenewal != null) {
+      status.lastHeartbeatTime = lastRenewal;
+    }
+    if (ready && uptime.upSince == null) {
+      uptime.upSince = Times.format(now);
+    } else if (!ready) {
+      uptime.upSince = null;
+    }
+    status.uptime = uptime;
   }
 
   private static boolean holds(GpuLease lease, GpuAllocation a) {

@@ -18,6 +18,16 @@ public class MarketCaches {
   private volatile ResourceCache<GpuOffer> offers;
   private volatile ResourceCache<GpuLease> leases;
   private volatile ResourceCache<ComputeJob> jobs;
+  private volatile ResourceCache<io.fabric8.kubernetes.api.model.coordination.v1.Lease> heartbeats;
+
+  void registerHeartbeats(
+      ResourceCache<io.fabric8.kubernetes.api.model.coordination.v1.Lease> cache) {
+    heartbeats = cache;
+  }
+
+  public Stream<io.fabric8.kubernetes.api.model.coordination.v1.Lease> heartbeats() {
+    return heartbeats == null ? Stream.empty() : heartbeats.list();
+  }
 
   void registerNodes(ResourceCache<GpuNode> cache) {
     nodes = cache;

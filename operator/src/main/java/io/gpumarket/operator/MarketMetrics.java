@@ -228,10 +228,54 @@ public class MarketMetrics {
                 : offer.getStatus().availableGpus;
         available.addMetric(List.of(ns, name, offer.getSpec().model), avail);
       }
+      GaugeMetricFamily uptime =
+          new GaugeMetricFamily(
+              "gpumarket_node_uptime_ratio",
+              "Share of a window a GpuNode was Ready, from 0 to 1; window is 1h, 24h or 7d.",
+              List.of("node", "window"));
+      for (GpuNode node : (Iterable<GpuNode>) caches.nodes()::iterator) {
+        var u = node.getStatus() == null ? null : node.getStatus().uptime;
+        if (u == null) {
+          continue;
+        }
+        String name = node.getMetadata().getName();
+        if (u.ratio1h != null) {
+          uptime.addMetric(List.of(name, "1h"), u.ratio1h);
+        }
+        if (u.ratio24h != null) {
+          uptime.addMetric(List.of(name, "24h"), u.ratio24h);
+        }
+        if (u.ratio7d != null) {
+          uptime.addMetric(List.of(name, "7d"), u.ratio7d);
+        }
+      }
+      GaugeMetricFamily heartbeatAge =
+          new GaugeMetricFamily(
+              "gpumarket_node_heartbeat_age_seconds",
+              "Seconds since a GpuNode's agent last renewed its heartbeat Lease; node is the GpuNode.",
+              List.of("node"));
+      double nowSeconds = System.currentTimeMillis() / 1000.0;
+      caches
+          .heartbeats()
+          .forEach(
+              lease -> {
+                var labels = lease.getMetadata().getLabels();
+                if (labels != null
+                    && labels.containsKey(Labels.HEARTBEAT_GPUNODE)
+                    && lease.getSpec().getRenewTime() != null) {
+                  double renewed =
+                      lease.getSpec().getRenewTime().toInstant().toEpochMilli() / 1000.0;
+                  heartbeatAge.addMetric(
+                      List.of(labels.get(Labels.HEARTBEAT_GPUNODE)),
+                      Math.max(0, nowSeconds - renewed));
+                }
+              });
       List<MetricFamilySamples> out = new ArrayList<>();
       out.add(gpus);
       out.add(utilization);
       out.add(nodeUp);
+      out.add(uptime);
+      out.add(heartbeatAge);
       out.add(jobs);
       out.add(price);
       out.add(available);

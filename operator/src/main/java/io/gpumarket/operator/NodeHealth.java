@@ -54,7 +54,7 @@ public final class NodeHealth {
         true,
         healthy,
         "HeartbeatFresh",
-        "heartbeat " + age + "s ago; " + healthy + " of " + spec.gpus.count + " GPUs healthy");
+        "heartbeats are fresh; " + healthy + " of " + spec.gpus.count + " GPUs healthy");
   }
 
   /** When a fresh heartbeat goes stale if it is not renewed. */

@@ -68,7 +68,14 @@ class HeartbeatTest {
                     .hasSize(4)
                     .allMatch(d -> "l4".equals(d.model));
                 assertThat(n.getStatus().lastHeartbeatTime).isNotNull();
+                assertThat(n.getStatus().uptime.ratio1h).isEqualTo(1.0);
+                assertThat(n.getStatus().uptime.upSince).isNotNull();
                 assertThat(fleet.getOffer("prov", "l4").getStatus().availableGpus).isEqualTo(4);
+                String metrics = MarketMetricsTest.scrape(operator.metrics);
+                assertThat(metrics)
+                    .contains("gpumarket_node_uptime_ratio{node=\"l4-box\",window=\"1h\",} 1.0")
+                    .contains("gpumarket_node_heartbeat_age_seconds{node=\"l4-box\",}")
+                    .contains("gpumarket_node_up{node=\"l4-box\",} 1.0");
               });
 
       first.close();
@@ -77,6 +84,7 @@ class HeartbeatTest {
           .untilAsserted(
               () -> {
                 assertThat(readyReason(fleet, "l4-box")).isEqualTo("HeartbeatStale");
+                assertThat(fleet.getNode("l4-box").getStatus().uptime.upSince).isNull();
                 assertThat(fleet.getNode("l4-box").getStatus().allocatableGpus).isZero();
                 assertThat(fleet.getOffer("prov", "l4").getStatus().availableGpus).isZero();
               });

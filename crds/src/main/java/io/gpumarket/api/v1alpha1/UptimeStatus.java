@@ -17,4 +17,15 @@ public class UptimeStatus {
 
   @JsonPropertyDescription("Since when the host has been Ready without a break (RFC 3339).")
   public String upSince;
+
+  @JsonPropertyDescription(
+      "Per-minute history of the last 7 days, one bit a minute (1: Ready), oldest first, base64;"
+          + " kept in status so an operator restart loses none of it.")
+  public String history;
+
+  @JsonPropertyDescription("Minute (Unix epoch minutes) of the last bit of history.")
+  public Long historyEndMinute;
+
+  @JsonPropertyDescription("Minutes of history recorded so far, up to 7 days.")
+  public Integer trackedMinutes;
 }

@@ -1,0 +1,81 @@
+package io.gpumarket.operator;
+
+import io.gpumarket.api.v1alpha1.UptimeStatus;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Base64;
+import java.util.BitSet;
+
+/**
+ * A GpuNode's uptime, one bit a minute over 7 days (1,260 bytes), kept in its status so that it
+ * survives operator restarts, and changed at most once a minute. Minutes the operator did not see
+ * (it was down) take the state it finds when it comes back. Pure: no client, no clock.
+ */
+public final class UptimeHistory {
+  static final int MINUTES = 7 * 24 * 60;
+  private final BitSet bits;
+  private long endMinute;
+  private int tracked;
+
+  private UptimeHistory(BitSet bits, long endMinute, int tracked) {
+    this.bits = bits;
+    this.endMinute = endMinute;
+    this.tracked = tracked;
+  }
+
+  public static UptimeHistory from(UptimeStatus status) {
+    if (status == null || status.history == null || status.historyEndMinute == null) {
+      return new UptimeHistory(new BitSet(MINUTES), -1, 0);
+    }
+    BitSet bits = BitSet.valueOf(Base64.getDecoder().decode(status.history));
+    return new UptimeHistory(
+        bits, status.historyEndMinute, status.trackedMinutes == null ? 0 : status.trackedMinutes);
+  }
+
+  /**
+   * Records every whole minute up to {@code now} as {@code up}; returns whether anything changed.
+   */
+  public boolean record(Instant now, boolean up) {
+    long minute = now.getEpochSecond() / 60;
+    if (endMinute < 0) {
+      endMinute = minute - 1;
+    }
+    long steps = Math.min(minute - endMinute, MINUTES);
+    if (steps <= 0) {
+      return false;
+    }
+    for (long s = 0; s < steps; s++) {
+      // Shift left by one minute: bit 0 is the oldest, bit MINUTES-1 the newest.
+      for (int i = 0; i < MINUTES - 1; i++) {
+        bits.set(i, bits.get(i + 1));
+      }
+      bits.set(MINUTES - 1, up);
+    }
+    endMinute = minute;
+    tracked = (int) Math.min(MINUTES, tracked + steps);
+    return true;
+  }
+
+  /** Share of the last {@code window} that was up, over the minutes recorded; null before any. */
+  public Double ratio(Duration window) {
+    int span = (int) Math.min(Math.min(window.toMinutes(), MINUTES), tracked);
+    if (span == 0) {
+      return null;
+    }
+    int up = bits.get(MINUTES - span, MINUTES).cardinality();
+    return Math.round(10_000.0 * up / span) / 10_000.0;
+  }
+
+  /** Writes the history and the 1 h, 24 h and 7 d ratios into the status. */
+  public void writeTo(UptimeStatus status) {
+    byte[] bytes = bits.toByteArray();
+    byte[] full = new byte[MINUTES / 8];
+    System.arraycopy(bytes, 0, full, 0, Math.min(bytes.length, full.length));
+    status.history = Base64.getEncoder().encodeToString(full);
+    status.historyEndMinute = endMinute;
+    status.trackedMinutes = tracked;
+    status.ratio1h = ratio(Duration.ofHours(1));
+    status.ratio24h = ratio(Duration.ofHours(24));
+    status.ratio7d = ratio(Duration.ofDays(7));
+  }
+}

@@ -17,6 +17,9 @@ public final class NodeHealth {
    */
   public record Assessment(boolean ready, int healthyGpus, String reason, String message) {}
 
+  /** How far ahead of the operator's clock a heartbeat may be dated before it is not believed. */
+  static final Duration CLOCK_SKEW = Duration.ofSeconds(30);
+
   private NodeHealth() {}
 
   /**
@@ -33,6 +36,23 @@ public final class NodeHealth {
     var spec = gpuNode.getSpec();
     int grace = spec.heartbeat == null ? 40 : spec.heartbeat.graceSeconds;
     Instant renewed = heartbeat.getSpec().getRenewTime().toInstant();
+    String holder = heartbeat.getSpec().getHolderIdentity();
+    if (holder != null && !holder.equals(gpuNode.getMetadata().getName())) {
+      return new Assessment(
+          false,
+          0,
+          "ImplausibleHeartbeat",
+          "the heartbeat Lease is held by " + holder + ", not by this GpuNode's agent");
+    }
+    if (renewed.isAfter(now.plus(CLOCK_SKEW))) {
+      return new Assessment(
+          false,
+          0,
+          "ImplausibleHeartbeat",
+          "the heartbeat is dated "
+              + Duration.between(now, renewed).toSeconds()
+              + "s in the future; check the agent host's clock");
+    }
     long age = Math.max(0, Duration.between(renewed, now).toSeconds());
     if (age > grace) {
       return new Assessment(

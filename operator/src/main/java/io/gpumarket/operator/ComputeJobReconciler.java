@@ -4,6 +4,7 @@ import io.fabric8.kubernetes.api.model.Pod;
 import io.gpumarket.api.v1alpha1.ComputeJob;
 import io.gpumarket.api.v1alpha1.ComputeJobStatus;
 import io.gpumarket.api.v1alpha1.GpuLease;
+import io.gpumarket.api.v1alpha1.GpuNode;
 import io.gpumarket.api.v1alpha1.JobPhase;
 import io.gpumarket.api.v1alpha1.LeasePhase;
 import io.javaoperatorsdk.operator.api.config.informer.InformerEventSourceConfiguration;
@@ -34,6 +35,8 @@ import java.util.Set;
 @ControllerConfiguration(name = "computejob")
 public class ComputeJobReconciler implements Reconciler<ComputeJob>, Cleaner<ComputeJob> {
   static final String LEASE_REF_INDEX = "spec.leaseRef";
+  static final String NODES_INDEX = "status.nodes";
+  private InformerEventSource<GpuNode, ComputeJob> gpuNodes;
   private final MarketCaches caches;
   private final JobRun run;
   private IndexerResourceCache<ComputeJob> jobs;
@@ -77,7 +80,23 @@ public class ComputeJobReconciler implements Reconciler<ComputeJob>, Cleaner<Com
                     })
                 .build(),
             context);
-    return List.of(pods, leases);
+    jobs.addIndexer(
+        NODES_INDEX,
+        j ->
+            j.getStatus() == null
+                ? List.of()
+                : List.copyOf(new java.util.TreeSet<>(j.getStatus().nodes)));
+    gpuNodes =
+        new InformerEventSource<>(
+            InformerEventSourceConfiguration.from(GpuNode.class, ComputeJob.class)
+                .withSecondaryToPrimaryMapper(
+                    node ->
+                        jobs.byIndex(NODES_INDEX, node.getMetadata().getName()).stream()
+                            .map(ResourceID::fromResource)
+                            .collect(java.util.stream.Collectors.toSet()))
+                .build(),
+            context);
+    return List.of(pods, leases, gpuNodes);
   }
 
   @Override
@@ -89,12 +108,17 @@ public class ComputeJobReconciler implements Reconciler<ComputeJob>, Cleaner<Com
     ReconcileErrors.clear(job.getStatus().conditions);
     GpuLease lease =
         leases
-            .get(new ResourceID(JobRun.leaseName(job), job.getMetadata().getNamespace()))
+            .get(new ResourceID(run.currentLeaseName(job), job.getMetadata().getNamespace()))
             .orElse(null);
     List<Pod> pods = context.getSecondaryResources(Pod.class).stream().toList();
     Duration next =
         run.step(
-            job, lease, pods, jobs.list(job.getMetadata().getNamespace()).toList(), Instant.now());
+            job,
+            lease,
+            pods,
+            jobs.list(job.getMetadata().getNamespace()).toList(),
+            name -> gpuNodes.get(new ResourceID(name)).orElse(null),
+            Instant.now());
     UpdateControl<ComputeJob> control =
         StatusDiff.changed(before, job.getStatus())
             ? UpdateControl.patchStatus(job)

@@ -11,6 +11,7 @@ public enum EventReason {
   JobRunning,
   JobSucceeded,
   JobRetrying,
+  JobRescheduled,
   JobFailed,
   JobCancelled,
   DeadlineExceeded,

@@ -8,6 +8,7 @@ import io.gpumarket.api.v1alpha1.ComputeJob;
 import io.gpumarket.api.v1alpha1.ComputeJobStatus;
 import io.gpumarket.api.v1alpha1.GpuLease;
 import io.gpumarket.api.v1alpha1.GpuLeaseSpec;
+import io.gpumarket.api.v1alpha1.GpuNode;
 import io.gpumarket.api.v1alpha1.JobPhase;
 import io.gpumarket.api.v1alpha1.LeasePhase;
 import io.gpumarket.api.v1alpha1.NodeAllocation;
@@ -23,6 +24,7 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import org.eclipse.microprofile.config.inject.ConfigProperty;
 
 /** The steps of a ComputeJob's life, one reconcile at a time; every step is idempotent. */
 @ApplicationScoped
@@ -46,26 +48,56 @@ public class JobRun {
   /** The latest attempt this process started per job, ahead of a cache that may lag. */
   private final Map<String, Integer> latestAttempt = new ConcurrentHashMap<>();
 
+  /** The latest on-demand lease generation per job, ahead of a cache that may lag. */
+  private final Map<String, Integer> latestGeneration = new ConcurrentHashMap<>();
+
+  private final Duration nodeFailureToleration;
+
   public JobRun(
-      KubernetesClient client, LeaseBinder binder, EventRecorder events, MarketMetrics metrics) {
+      KubernetesClient client,
+      LeaseBinder binder,
+      EventRecorder events,
+      MarketMetrics metrics,
+      @ConfigProperty(name = "gpumarket.node-failure-toleration", defaultValue = "PT5M")
+          Duration nodeFailureToleration) {
     this.client = client;
     this.binder = binder;
     this.events = events;
     this.metrics = metrics;
+    this.nodeFailureToleration = nodeFailureToleration;
   }
 
   /**
    * The lease a job runs on: its leaseRef, or its own on-demand lease, named after the job and its
    * UID so that a job deleted and created again under the same name gets a new one.
    */
+  /** The lease this job runs on now, counting a reschedule the cache may not show yet. */
+  String currentLeaseName(ComputeJob job) {
+    catchUp(job);
+    return leaseName(job);
+  }
+
+  /** Applies a reschedule this process made that the cached status does not show yet. */
+  private void catchUp(ComputeJob job) {
+    Integer known = latestGeneration.get(job.getMetadata().getUid());
+    ComputeJobStatus s = job.getStatus();
+    if (known != null && s != null && (s.leaseGeneration == null || s.leaseGeneration < known)) {
+      s.leaseGeneration = known;
+      s.nodes = new ArrayList<>();
+      s.phase = JobPhase.Pending;
+    }
+  }
+
   static String leaseName(ComputeJob job) {
     if (job.getSpec() != null && job.getSpec().leaseRef != null) {
       return job.getSpec().leaseRef;
     }
     String uid = job.getMetadata().getUid();
+    Integer generation = job.getStatus() == null ? null : job.getStatus().leaseGeneration;
     return job.getMetadata().getName()
         + "-"
-        + (uid == null ? "" : uid.substring(0, Math.min(8, uid.length())));
+        + (uid == null ? "" : uid.substring(0, Math.min(8, uid.length())))
+        + (generation == null || generation <= 1 ? "" : "-r" + generation);
   }
 
   /**
@@ -73,8 +105,14 @@ public class JobRun {
    * is still going is looked at again no later than its deadline.
    */
   Duration step(
-      ComputeJob job, GpuLease lease, List<Pod> pods, List<ComputeJob> neighbours, Instant now) {
-    Duration next = advance(job, lease, pods, neighbours, now);
+      ComputeJob job,
+      GpuLease lease,
+      List<Pod> pods,
+      List<ComputeJob> neighbours,
+      java.util.function.Function<String, GpuNode> gpuNodes,
+      Instant now) {
+    catchUp(job);
+    Duration next = advance(job, lease, pods, neighbours, gpuNodes, now);
     Instant deadline = deadline(job);
     if (deadline == null || job.getStatus().phase.isFinal()) {
       return next;
@@ -84,7 +122,12 @@ public class JobRun {
   }
 
   private Duration advance(
-      ComputeJob job, GpuLease lease, List<Pod> pods, List<ComputeJob> neighbours, Instant now) {
+      ComputeJob job,
+      GpuLease lease,
+      List<Pod> pods,
+      List<ComputeJob> neighbours,
+      java.util.function.Function<String, GpuNode> gpuNodes,
+      Instant now) {
     ComputeJobStatus s = job.getStatus();
     var spec = job.getSpec();
     s.observedGeneration = job.getMetadata().getGeneration();
@@ -275,9 +318,101 @@ public class JobRun {
             + "/h",
         s.observedGeneration,
         now);
+    Duration hostCheck = checkHosts(job, lease, pods, onDemand, gpuNodes, now);
+    if (job.getStatus().phase.isFinal() || job.getStatus().nodes.isEmpty()) {
+      return hostCheck;
+    }
     Duration next = runPods(job, lease, pods, onDemand, now);
     refreshCost(job, lease, onDemand, now);
-    return next;
+    return hostCheck != null && next != null && hostCheck.compareTo(next) < 0 ? hostCheck : next;
+  }
+
+  /**
+   * Hosts that went down under a running job: the job says so at once; past the toleration its pods
+   * stop, its on-demand lease is released (billed up to now), and it is leased again elsewhere, or
+   * failed, as its nodeFailurePolicy says. Returns when to look again, or null.
+   */
+  private Duration checkHosts(
+      ComputeJob job,
+      GpuLease lease,
+      List<Pod> pods,
+      boolean onDemand,
+      java.util.function.Function<String, GpuNode> gpuNodes,
+      Instant now) {
+    ComputeJobStatus s = job.getStatus();
+    Instant downSince = null;
+    List<String> down = new ArrayList<>();
+    for (String name : new java.util.TreeSet<>(s.nodes)) {
+      GpuNode node = gpuNodes.apply(name);
+      var ready =
+          node == null || node.getStatus() == null
+              ? null
+              : Conditions.find(node.getStatus().conditions, "Ready").orElse(null);
+      if (ready != null && Conditions.FALSE.equals(ready.getStatus())) {
+        down.add(name);
+        Instant since = Times.parse(ready.getLastTransitionTime());
+        downSince = downSince == null || since.isAfter(downSince) ? since : downSince;
+      }
+    }
+    if (down.isEmpty()) {
+      s.conditions.removeIf(c -> "HostLost".equals(c.getType()));
+      return null;
+    }
+    Instant deadline = downSince.plus(nodeFailureToleration);
+    String what = String.join(", ", down) + " not ready since " + Times.format(downSince);
+    if (now.isBefore(deadline)) {
+      Conditions.set(
+          s.conditions,
+          "HostLost",
+          true,
+          "HostNotReady",
+          what
+              + "; "
+              + (job.getSpec().nodeFailurePolicy == io.gpumarket.api.v1alpha1.NodeFailurePolicy.Fail
+                  ? "failing"
+                  : "rescheduling")
+              + " the job at "
+              + Times.format(deadline)
+              + " unless it comes back",
+          s.observedGeneration,
+          now);
+      return Duration.between(now, deadline).plusMillis(50);
+    }
+    if (!onDemand
+        || job.getSpec().nodeFailurePolicy == io.gpumarket.api.v1alpha1.NodeFailurePolicy.Fail) {
+      return stop(job, lease, pods, onDemand, JobPhase.Failed, "HostLost", what, now);
+    }
+    deletePods(pods.stream().filter(p -> !"Succeeded".equals(phaseOf(p))).toList());
+    GpuLease billed = client.getKubernetesSerialization().clone(lease);
+    GpuLeaseReconciler.accrue(billed.getStatus(), billed.getSpec().gpus, now);
+    finish(job, lease, true);
+    long priorSeconds =
+        (s.priorGpuSeconds == null ? 0 : s.priorGpuSeconds)
+            + (billed.getStatus().gpuSeconds == null ? 0 : billed.getStatus().gpuSeconds);
+    java.math.BigDecimal priorCost =
+        (s.priorCost == null ? java.math.BigDecimal.ZERO : new java.math.BigDecimal(s.priorCost))
+            .add(
+                billed.getStatus().cost == null
+                    ? java.math.BigDecimal.ZERO
+                    : new java.math.BigDecimal(billed.getStatus().cost));
+    s.priorGpuSeconds = priorSeconds;
+    s.priorCost = priorCost.toPlainString();
+    s.gpuSeconds = priorSeconds;
+    s.cost = s.priorCost;
+    s.leaseGeneration = (s.leaseGeneration == null ? 1 : s.leaseGeneration) + 1;
+    latestGeneration.put(job.getMetadata().getUid(), s.leaseGeneration);
+    s.attempts = s.attempts + 1;
+    latestAttempt.put(job.getMetadata().getUid(), s.attempts);
+    s.nodes = new ArrayList<>();
+    s.phase = JobPhase.Pending;
+    s.message = what + "; leasing GPUs elsewhere";
+    s.conditions.removeIf(c -> "HostLost".equals(c.getType()));
+    Conditions.set(
+        s.conditions, "Scheduled", false, "HostLost", s.message, s.observedGeneration, now);
+    Conditions.set(
+        s.conditions, "Running", false, "HostLost", s.message, s.observedGeneration, now);
+    events.warning(job, EventReason.JobRescheduled, s.message);
+    return Duration.ofMillis(200);
   }
 
   /** When the job fails for its deadline, or null without one. */
@@ -459,6 +594,7 @@ public class JobRun {
     claims.remove(job.getMetadata().getUid());
     waitMeasured.remove(job.getMetadata().getUid());
     latestAttempt.remove(job.getMetadata().getUid());
+    latestGeneration.remove(job.getMetadata().getUid());
     if (onDemand
         && lease != null
         && !lease.getSpec().release
@@ -483,6 +619,7 @@ public class JobRun {
     claims.remove(job.getMetadata().getUid());
     waitMeasured.remove(job.getMetadata().getUid());
     latestAttempt.remove(job.getMetadata().getUid());
+    latestGeneration.remove(job.getMetadata().getUid());
     String ns = job.getMetadata().getNamespace();
     client.pods().inNamespace(ns).withLabel(Labels.JOB, job.getMetadata().getName()).delete();
     if (job.getSpec() != null && job.getSpec().leaseRef != null) {
@@ -601,8 +738,14 @@ public class JobRun {
     }
     if (onDemand) {
       if (lease.getStatus().gpuSeconds != null) {
-        s.gpuSeconds = lease.getStatus().gpuSeconds;
-        s.cost = lease.getStatus().cost;
+        long prior = s.priorGpuSeconds == null ? 0 : s.priorGpuSeconds;
+        s.gpuSeconds = prior + lease.getStatus().gpuSeconds;
+        s.cost =
+            s.priorCost == null
+                ? lease.getStatus().cost
+                : new java.math.BigDecimal(s.priorCost)
+                    .add(new java.math.BigDecimal(lease.getStatus().cost))
+                    .toPlainString();
       }
       return;
     }

@@ -19,7 +19,7 @@ final class TestOperator implements AutoCloseable {
     var events = new EventRecorder(client);
     var binder = new LeaseBinder(client, metrics);
     var quotas = new QuotaKeeper(client);
-    var run = new JobRun(client, binder, events, metrics);
+    var run = new JobRun(client, binder, events, metrics, Duration.ofSeconds(2));
     operator =
         new Operator(
             o ->

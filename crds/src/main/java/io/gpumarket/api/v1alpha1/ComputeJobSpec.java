@@ -66,6 +66,12 @@ public class ComputeJobSpec {
   @Max(100)
   public int backoffLimit = 3;
 
+  @JsonPropertyDescription(
+      "When a host the job runs on stays down past the operator's toleration: Reschedule (lease"
+          + " elsewhere and start again) or Fail.")
+  @Default("Reschedule")
+  public NodeFailurePolicy nodeFailurePolicy = NodeFailurePolicy.Reschedule;
+
   @JsonPropertyDescription("True stops the job: pods deleted, lease released, phase Cancelled.")
   @Default("false")
   public boolean cancel;

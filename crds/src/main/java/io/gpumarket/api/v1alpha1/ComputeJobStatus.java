@@ -56,4 +56,13 @@ public class ComputeJobStatus {
 
   @JsonPropertyDescription("Attempts started; a failed attempt is retried up to backoffLimit.")
   public Integer attempts;
+
+  @JsonPropertyDescription("On-demand leases taken so far: more than one after a host was lost.")
+  public Integer leaseGeneration;
+
+  @JsonPropertyDescription("GPU-seconds billed by earlier leases of this job, before a reschedule.")
+  public Long priorGpuSeconds;
+
+  @JsonPropertyDescription("Cost billed by earlier leases of this job, before a reschedule.")
+  public String priorCost;
 }

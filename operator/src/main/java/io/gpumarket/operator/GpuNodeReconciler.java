@@ -172,10 +172,12 @@ public class GpuNodeReconciler implements Reconciler<GpuNode> {
           Duration untilStale =
               Duration.between(now, NodeHealth.staleAt(gpuNode, heartbeat)).plusSeconds(1);
           recheck = untilStale.compareTo(recheck) < 0 ? untilStale : recheck;
+          var answer = status.challenges == null ? null : status.challenges.answer;
+          Long elapsed = answer == null ? null : answer.elapsedMillis;
           Verifier.Verdict verdict =
               Verification.step(gpuNode, challengePolicy, checkedNonces, now);
           if (verdict != null) {
-            metrics.observeChallenge(verdict.reason().name());
+            metrics.observeChallenge(verdict.reason().name(), elapsed);
             if (!verdict.passed()) {
               events.warning(gpuNode, EventReason.ChallengeFailed, verdict.message());
             }

@@ -31,6 +31,7 @@ public class MarketMetrics {
   private final Counter leaseGpuSeconds;
   private final Counter leaseCost;
   private final Counter challenges;
+  private final Histogram challengeSeconds;
 
   /** GPU-seconds and cost of each lease already counted by this process, by lease UID. */
   private final Map<String, Accrued> counted = new ConcurrentHashMap<>();
@@ -75,6 +76,12 @@ public class MarketMetrics {
                     + " RowMismatch, BadMerklePath, WrongRowSelection, UnknownNonce, ReplayedNonce,"
                     + " WrongNode).")
             .labelNames("result")
+            .register(registry);
+    challengeSeconds =
+        Histogram.build()
+            .name("gpumarket_node_challenge_duration_seconds")
+            .help("Time agents reported for answering a compute challenge, passed or failed.")
+            .buckets(0.01, 0.05, 0.1, 0.5, 1, 2, 5, 10, 30, 60, 300)
             .register(registry);
     new MarketCollector(caches).register(registry);
   }
@@ -122,8 +129,11 @@ public class MarketMetrics {
     }
   }
 
-  public void observeChallenge(String result) {
+  public void observeChallenge(String result, Long elapsedMillis) {
     challenges.labels(result).inc();
+    if (elapsedMillis != null) {
+      challengeSeconds.observe(elapsedMillis / 1000.0);
+    }
   }
 
   public void forget(GpuLease lease) {

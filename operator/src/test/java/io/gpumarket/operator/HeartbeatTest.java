@@ -75,7 +75,9 @@ class HeartbeatTest {
                 assertThat(metrics)
                     .contains("gpumarket_node_uptime_ratio{node=\"l4-box\",window=\"1h\",} 1.0")
                     .contains("gpumarket_node_heartbeat_age_seconds{node=\"l4-box\",}")
-                    .contains("gpumarket_node_up{node=\"l4-box\",} 1.0");
+                    .contains("gpumarket_node_up{node=\"l4-box\",} 1.0")
+                    .contains("gpumarket_node_challenges_total{result=\"Passed\",}")
+                    .contains("gpumarket_node_challenge_duration_seconds_count");
               });
 
       first.close();

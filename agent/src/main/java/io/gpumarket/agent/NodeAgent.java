@@ -42,21 +42,13 @@ public final class NodeAgent implements AutoCloseable {
   private final String leaseNamespace;
   private final AgentMetrics metrics;
   private final ScheduledExecutorService timer =
-      Executors.newSingleThreadScheduledExecutor(
-          r -> {
-            Thread t = new Thread(r, "gpumarket-agent");
-            t.setDaemon(true);
-            return t;
-          });
+      Executors.newSingleThreadScheduledExecutor(daemon("gpumarket-agent"));
   private volatile int failures;
   private volatile String lastAnswered;
+
+  /** Challenges run on their own thread, so a long product never delays a heartbeat. */
   private final ExecutorService prover =
-      Executors.newSingleThreadExecutor(
-          r -> {
-            Thread t = new Thread(r, "gpumarket-prover");
-            t.setDaemon(true);
-            return t;
-          });
+      Executors.newSingleThreadExecutor(daemon("gpumarket-prover"));
 
   /** How this agent answers a challenge; honest unless a test plays a cheat. */
   private Function<Challenge, Answer> answers;
@@ -79,6 +71,14 @@ public final class NodeAgent implements AutoCloseable {
   public NodeAgent answeringWith(Function<Challenge, Answer> answers) {
     this.answers = answers;
     return this;
+  }
+
+  private static java.util.concurrent.ThreadFactory daemon(String name) {
+    return r -> {
+      Thread t = new Thread(r, name);
+      t.setDaemon(true);
+      return t;
+    };
   }
 
   public static String leaseName(String gpuNode) {

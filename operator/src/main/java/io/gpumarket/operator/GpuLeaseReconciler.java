@@ -208,13 +208,8 @@ public class GpuLeaseReconciler implements Reconciler<GpuLease>, Cleaner<GpuLeas
     if (StatusDiff.changed(before, status)) {
       // Only with the resourceVersion read: a lease's phase must never be overwritten from a
       // stale copy, by this process or another replica.
-      try {
-        context.getClient().resource(lease).updateStatus();
-      } catch (KubernetesClientException e) {
-        if (e.getCode() == 409) {
-          return UpdateControl.<GpuLease>noUpdate().rescheduleAfter(CONFLICT_RETRY);
-        }
-        throw e;
+      if (!CheckedWrites.updateStatus(context.getClient(), lease)) {
+        return UpdateControl.<GpuLease>noUpdate().rescheduleAfter(CONFLICT_RETRY);
       }
     }
     if (status.phase.isFinal()) {

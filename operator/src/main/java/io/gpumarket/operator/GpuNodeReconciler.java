@@ -2,7 +2,6 @@ package io.gpumarket.operator;
 
 import io.fabric8.kubernetes.api.model.Node;
 import io.fabric8.kubernetes.api.model.coordination.v1.Lease;
-import io.fabric8.kubernetes.client.KubernetesClientException;
 import io.gpumarket.api.v1alpha1.GpuAllocation;
 import io.gpumarket.api.v1alpha1.GpuLease;
 import io.gpumarket.api.v1alpha1.GpuNode;
@@ -229,12 +228,7 @@ public class GpuNodeReconciler implements Reconciler<GpuNode> {
     if (StatusDiff.changed(before, status)) {
       // Checked against the resourceVersion read: the agent writes observed into the same status
       // and the binders the ledger, so a write from a stale copy must fail, not overwrite them.
-      try {
-        context.getClient().resource(gpuNode).updateStatus();
-      } catch (KubernetesClientException e) {
-        if (e.getCode() != 409) {
-          throw e;
-        }
+      if (!CheckedWrites.updateStatus(context.getClient(), gpuNode)) {
         return UpdateControl.<GpuNode>noUpdate().rescheduleAfter(Duration.ofMillis(200));
       }
     }
@@ -310,18 +304,12 @@ public class GpuNodeReconciler implements Reconciler<GpuNode> {
     GpuNode fresh = context.getClient().getKubernetesSerialization().clone(gpuNode);
     fresh.getStatus().allocations = kept;
     fresh.getStatus().leasedGpus = kept.stream().mapToInt(a -> a.gpus).sum();
-    try {
-      org.jboss.logging.Logger.getLogger(GpuNodeReconciler.class)
-          .debugf(
-              "sweep %s: %d -> %d holds",
-              gpuNode.getMetadata().getName(), allocations.size(), kept.size());
-      context.getClient().resource(fresh).updateStatus();
-    } catch (KubernetesClientException e) {
-      if (e.getCode() != 409) {
-        throw e;
-      }
-      // Someone else wrote the ledger first; the next pass sweeps again.
-    }
+    org.jboss.logging.Logger.getLogger(GpuNodeReconciler.class)
+        .debugf(
+            "sweep %s: %d -> %d holds",
+            gpuNode.getMetadata().getName(), allocations.size(), kept.size());
+    // A conflict means someone else wrote the ledger first; the next pass sweeps again.
+    CheckedWrites.updateStatus(context.getClient(), fresh);
     return true;
   }
 }

@@ -1,0 +1,27 @@
+package io.gpumarket.operator;
+
+import io.fabric8.kubernetes.api.model.HasMetadata;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.KubernetesClientException;
+
+/**
+ * Status writes that carry the resourceVersion they were computed from: where several writers share
+ * a status (agent, binders, reconcilers, replicas), a write from a stale copy must fail, not
+ * overwrite what another wrote.
+ */
+final class CheckedWrites {
+  private CheckedWrites() {}
+
+  /** Writes the status; false when someone changed the object since it was read (409). */
+  static boolean updateStatus(KubernetesClient client, HasMetadata resource) {
+    try {
+      client.resource(resource).updateStatus();
+      return true;
+    } catch (KubernetesClientException e) {
+      if (e.getCode() == 409) {
+        return false;
+      }
+      throw e;
+    }
+  }
+}

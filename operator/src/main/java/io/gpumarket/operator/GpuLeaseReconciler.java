@@ -80,13 +80,7 @@ public class GpuLeaseReconciler implements Reconciler<GpuLease>, Cleaner<GpuLeas
         new InformerEventSource<>(
             InformerEventSourceConfiguration.from(GpuNode.class, GpuLease.class)
                 .withSecondaryToPrimaryMapper(n -> pendingLeases(null))
-                // Only more room, or a host coming back, can help a pending lease.
-                .withOnUpdateFilter(
-                    (now, before) ->
-                        MarketView.nodeState(now, null).freeGpus()
-                                > MarketView.nodeState(before, null).freeGpus()
-                            || MarketView.nodeState(now, null).ready()
-                                != MarketView.nodeState(before, null).ready())
+                .withOnUpdateFilter(GpuLeaseReconciler::mayHelpPendingLeases)
                 .build(),
             context);
     offers =
@@ -102,6 +96,19 @@ public class GpuLeaseReconciler implements Reconciler<GpuLease>, Cleaner<GpuLeas
                 .build(),
             context);
     return List.of(nodes, offers, namespaces);
+  }
+
+  /** Only more free GPUs, or a host coming back or going, can change a pending lease's fate. */
+  private static boolean mayHelpPendingLeases(GpuNode now, GpuNode before) {
+    if (now.getSpec() == null
+        || now.getSpec().gpus == null
+        || before.getSpec() == null
+        || before.getSpec().gpus == null) {
+      return true;
+    }
+    var after = MarketView.nodeState(now, null);
+    var earlier = MarketView.nodeState(before, null);
+    return after.freeGpus() > earlier.freeGpus() || after.ready() != earlier.ready();
   }
 
   private Set<ResourceID> pendingLeases(String namespace) {

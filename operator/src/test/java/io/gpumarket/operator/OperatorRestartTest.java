@@ -92,7 +92,7 @@ class OperatorRestartTest {
                   }
                   for (int i = 0; i < jobs; i++) {
                     assertThat(fleet.getJob(NS, "job-" + i).getStatus().phase)
-                        .as("job-" + i)
+                        .as("job-" + i + ": " + fleet.getJob(NS, "job-" + i).getStatus().message)
                         .isEqualTo(JobPhase.Succeeded);
                   }
                 });

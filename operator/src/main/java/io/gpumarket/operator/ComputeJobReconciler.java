@@ -159,11 +159,21 @@ public class ComputeJobReconciler implements Reconciler<ComputeJob>, Cleaner<Com
   @Override
   public ErrorStatusUpdateControl<ComputeJob> updateErrorStatus(
       ComputeJob resource, Context<ComputeJob> context, Exception e) {
-    if (resource.getStatus() == null) {
-      resource.setStatus(new io.gpumarket.api.v1alpha1.ComputeJobStatus());
+    // Only the error goes out: the reconcile may have changed the status half way before it
+    // failed, and none of that may be written as if it had happened.
+    ComputeJob failed =
+        context
+            .getPrimaryCache()
+            .get(ResourceID.fromResource(resource))
+            .map(r -> context.getClient().getKubernetesSerialization().clone(r))
+            .orElse(null);
+    if (failed == null) {
+      return ErrorStatusUpdateControl.noStatusUpdate();
     }
-    ReconcileErrors.record(
-        resource.getStatus().conditions, e, resource.getMetadata().getGeneration());
-    return ErrorStatusUpdateControl.patchStatus(resource);
+    if (failed.getStatus() == null) {
+      failed.setStatus(new io.gpumarket.api.v1alpha1.ComputeJobStatus());
+    }
+    ReconcileErrors.record(failed.getStatus().conditions, e, failed.getMetadata().getGeneration());
+    return ErrorStatusUpdateControl.patchStatus(failed);
   }
 }

@@ -241,6 +241,10 @@ public class JobRun {
         lease.getStatus() == null || lease.getStatus().phase == null
             ? LeasePhase.Pending
             : lease.getStatus().phase;
+    if (leasePhase.isFinal() && !s.nodes.isEmpty() && allSucceeded(job, pods)) {
+      // The job finished and its lease was released, but its status did not say so yet.
+      return succeed(job, lease, onDemand, now);
+    }
     if (leasePhase.isFinal()) {
       return stop(
           job,
@@ -465,17 +469,7 @@ public class JobRun {
     long succeeded = current.stream().filter(p -> "Succeeded".equals(phaseOf(p))).count();
     long running = current.stream().filter(p -> "Running".equals(phaseOf(p))).count();
     if (succeeded == spec.replicas) {
-      s.phase = JobPhase.Succeeded;
-      s.completionTime = Times.format(now);
-      s.message = "every replica succeeded";
-      Conditions.set(
-          s.conditions, "Running", false, "Completed", s.message, s.observedGeneration, now);
-      Conditions.set(
-          s.conditions, "Complete", true, "Succeeded", s.message, s.observedGeneration, now);
-      finish(job, lease, onDemand);
-      events.normal(
-          job, EventReason.JobSucceeded, s.message + " after " + s.attempts + " attempt(s)");
-      return null;
+      return succeed(job, lease, onDemand, now);
     }
     if (current.size() == spec.replicas && running + succeeded == spec.replicas && running > 0) {
       if (s.phase != JobPhase.Running) {
@@ -545,6 +539,28 @@ public class JobRun {
               + " pod(s) on "
               + String.join(", ", s.nodes));
     }
+  }
+
+  private Duration succeed(ComputeJob job, GpuLease lease, boolean onDemand, Instant now) {
+    ComputeJobStatus s = job.getStatus();
+    s.phase = JobPhase.Succeeded;
+    s.completionTime = Times.format(now);
+    s.message = "every replica succeeded";
+    Conditions.set(
+        s.conditions, "Running", false, "Completed", s.message, s.observedGeneration, now);
+    Conditions.set(
+        s.conditions, "Complete", true, "Succeeded", s.message, s.observedGeneration, now);
+    finish(job, lease, onDemand);
+    refreshCost(job, lease, onDemand, now);
+    events.normal(
+        job, EventReason.JobSucceeded, s.message + " after " + s.attempts + " attempt(s)");
+    return null;
+  }
+
+  private boolean allSucceeded(ComputeJob job, List<Pod> pods) {
+    List<Pod> current = ofAttempt(pods, job.getStatus().attempts);
+    return current.size() == job.getSpec().replicas
+        && current.stream().allMatch(p -> "Succeeded".equals(phaseOf(p)));
   }
 
   private Duration stop(

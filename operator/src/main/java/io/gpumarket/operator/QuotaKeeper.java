@@ -51,11 +51,20 @@ public class QuotaKeeper {
             .addToHard(HARD_KEY, want)
             .endSpec()
             .build();
-    if (current == null) {
-      quotas.resource(quota).create();
-    } else {
-      quota.getMetadata().setResourceVersion(current.getMetadata().getResourceVersion());
-      quotas.resource(quota).update();
+    try {
+      if (current == null) {
+        quotas.resource(quota).create();
+      } else {
+        quota.getMetadata().setResourceVersion(current.getMetadata().getResourceVersion());
+        quotas.resource(quota).update();
+      }
+    } catch (io.fabric8.kubernetes.client.KubernetesClientException e) {
+      if (e.getCode() != 409) {
+        throw e;
+      }
+      // Another reconcile wrote it meanwhile; the next one of this namespace sets it again.
+      written.remove(namespace);
+      return;
     }
     written.put(namespace, gpus);
   }

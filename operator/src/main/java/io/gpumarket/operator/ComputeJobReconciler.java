@@ -159,21 +159,15 @@ public class ComputeJobReconciler implements Reconciler<ComputeJob>, Cleaner<Com
   @Override
   public ErrorStatusUpdateControl<ComputeJob> updateErrorStatus(
       ComputeJob resource, Context<ComputeJob> context, Exception e) {
-    // Only the error goes out: the reconcile may have changed the status half way before it
-    // failed, and none of that may be written as if it had happened.
-    ComputeJob failed =
-        context
-            .getPrimaryCache()
-            .get(ResourceID.fromResource(resource))
-            .map(r -> context.getClient().getKubernetesSerialization().clone(r))
-            .orElse(null);
-    if (failed == null) {
-      return ErrorStatusUpdateControl.noStatusUpdate();
-    }
-    if (failed.getStatus() == null) {
-      failed.setStatus(new io.gpumarket.api.v1alpha1.ComputeJobStatus());
-    }
-    ReconcileErrors.record(failed.getStatus().conditions, e, failed.getMetadata().getGeneration());
-    return ErrorStatusUpdateControl.patchStatus(failed);
+    return ReconcileErrors.control(
+        resource,
+        context,
+        e,
+        r -> {
+          if (r.getStatus() == null) {
+            r.setStatus(new io.gpumarket.api.v1alpha1.ComputeJobStatus());
+          }
+          return r.getStatus().conditions;
+        });
   }
 }

@@ -1,9 +1,14 @@
 package io.gpumarket.operator;
 
 import io.fabric8.kubernetes.api.model.Condition;
+import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.client.KubernetesClientException;
+import io.javaoperatorsdk.operator.api.reconciler.Context;
+import io.javaoperatorsdk.operator.api.reconciler.ErrorStatusUpdateControl;
+import io.javaoperatorsdk.operator.processing.event.ResourceID;
 import java.time.Instant;
 import java.util.List;
+import java.util.function.Function;
 
 /**
  * Puts a failed reconcile into a {@code HasErrors} condition, in one line a person can read (never
@@ -14,6 +19,28 @@ final class ReconcileErrors {
   private static final int MAX = 300;
 
   private ReconcileErrors() {}
+
+  /**
+   * The error-status update of a failed reconcile. Only the error goes out, on the cached object:
+   * the reconcile may have changed the status half way before it failed, and none of that may be
+   * written as if it had happened.
+   *
+   * @param conditions the conditions of a resource's status, creating the status if absent
+   */
+  static <P extends HasMetadata> ErrorStatusUpdateControl<P> control(
+      P resource, Context<P> context, Exception e, Function<P, List<Condition>> conditions) {
+    P failed =
+        context
+            .getPrimaryCache()
+            .get(ResourceID.fromResource(resource))
+            .map(r -> context.getClient().getKubernetesSerialization().clone(r))
+            .orElse(null);
+    if (failed == null) {
+      return ErrorStatusUpdateControl.noStatusUpdate();
+    }
+    record(conditions.apply(failed), e, failed.getMetadata().getGeneration());
+    return ErrorStatusUpdateControl.patchStatus(failed);
+  }
 
   static void record(List<Condition> conditions, Exception e, Long generation) {
     Conditions.set(conditions, TYPE, true, reason(e), describe(e), generation, Instant.now());

@@ -7,7 +7,8 @@ import java.util.logging.Logger;
  * Chooses the backend once at start: CUDA when a driver and a GPU are there, the simulation
  * otherwise. {@code GPUMARKET_BACKEND=simulated} forces the simulation (tests, the sandbox), {@code
  * cuda} demands CUDA; {@code GPUMARKET_SIMULATE_GPUS} and {@code GPUMARKET_SIMULATE_PRODUCT} say
- * what to simulate.
+ * what to simulate, {@code GPUMARKET_SIMULATE_UTILIZATION} (0 to 1, default 0) the utilization its
+ * devices report while no challenge is computed.
  */
 public final class Backends {
   private static final Logger LOG = Logger.getLogger(Backends.class.getName());
@@ -30,6 +31,7 @@ public final class Backends {
     }
     int count = Integer.parseInt(env.getOrDefault("GPUMARKET_SIMULATE_GPUS", "1"));
     String product = env.getOrDefault("GPUMARKET_SIMULATE_PRODUCT", "NVIDIA GeForce RTX 4090");
-    return new SimulatedBackend(count, product, host);
+    double idle = Double.parseDouble(env.getOrDefault("GPUMARKET_SIMULATE_UTILIZATION", "0"));
+    return new SimulatedBackend(count, product, host, idle);
   }
 }

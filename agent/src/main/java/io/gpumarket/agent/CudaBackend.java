@@ -41,11 +41,13 @@ import jcuda.driver.JCudaDriver;
 
 /**
  * The GPUs of this host through the CUDA driver API (JCuda). The challenge product runs on device 0
- * with the kernel of {@code matmul_s8.cu}, loaded as PTX.
+ * with the kernel of {@code matmul_s8.cu}, loaded as PTX. Utilization and memory used come from
+ * NVML, which JCuda does not bind, when the driver's library is there.
  */
 public final class CudaBackend implements GpuBackend {
   private static final int TILE = 16;
   private final CUcontext context = new CUcontext();
+  private final NvmlTelemetry telemetry;
   private CUfunction kernel;
 
   private CudaBackend() {
@@ -54,6 +56,7 @@ public final class CudaBackend implements GpuBackend {
     CUdevice device = new CUdevice();
     cuDeviceGet(device, 0);
     cuDevicePrimaryCtxRetain(context, device);
+    telemetry = NvmlTelemetry.open();
   }
 
   /**
@@ -76,6 +79,16 @@ public final class CudaBackend implements GpuBackend {
   @Override
   public String name() {
     return "cuda";
+  }
+
+  @Override
+  public DeviceTelemetry telemetry() {
+    return telemetry;
+  }
+
+  @Override
+  public void close() {
+    telemetry.close();
   }
 
   @Override

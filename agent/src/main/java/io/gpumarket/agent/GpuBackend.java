@@ -14,6 +14,11 @@ public interface GpuBackend extends AutoCloseable {
   /** The exact int32 product of a challenge's matrices, row-major. */
   int[] multiply(ChallengeMatrices matrices);
 
+  /** What its devices are doing now, read at each scrape; the same object on every call. */
+  default DeviceTelemetry telemetry() {
+    return DeviceTelemetry.NONE;
+  }
+
   @Override
   default void close() {}
 }

@@ -65,6 +65,7 @@ public final class NodeAgent implements AutoCloseable {
     this.leaseNamespace = leaseNamespace;
     this.metrics = metrics;
     this.answers = c -> Prover.answer(c, backend.name(), backend::multiply);
+    metrics.telemetry(gpuNode, backend.telemetry());
   }
 
   /** Replaces how challenges are answered: for tests that play a dishonest agent. */
@@ -99,6 +100,8 @@ public final class NodeAgent implements AutoCloseable {
   void observe() {
     ObservedHardware hw = backend.discover();
     hw.observedTime = Instant.now().truncatedTo(ChronoUnit.SECONDS).toString();
+    // What was found is metrics' business even when the API server cannot be told.
+    metrics.observed(hw);
     for (int attempt = 1; ; attempt++) {
       try {
         client
@@ -112,7 +115,6 @@ public final class NodeAgent implements AutoCloseable {
                   n.getStatus().observed = hw;
                   return n;
                 });
-        metrics.observed(hw);
         return;
       } catch (KubernetesClientException e) {
         if (e.getCode() != 409 || attempt == 5) {

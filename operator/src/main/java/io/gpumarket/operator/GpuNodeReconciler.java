@@ -215,7 +215,12 @@ public class GpuNodeReconciler implements Reconciler<GpuNode> {
     status.observedGeneration = generation;
     if (problems.isEmpty()) {
       recordUptime(
-          status, Conditions.isTrue(status.conditions, "Ready"), wasReady, now, lastRenewal);
+          status,
+          Conditions.isTrue(status.conditions, "Ready"),
+          wasReady,
+          now,
+          lastRenewal,
+          gpuNode.getSpec().heartbeat == null ? 10 : gpuNode.getSpec().heartbeat.intervalSeconds);
     }
     Duration sweep = recheck;
     if (sweepEndedLeases(gpuNode, context)) {
@@ -241,7 +246,12 @@ public class GpuNodeReconciler implements Reconciler<GpuNode> {
    * restart rebuilds them the same.
    */
   static void recordUptime(
-      GpuNodeStatus status, boolean ready, boolean wasReady, Instant now, String lastRenewal) {
+      GpuNodeStatus status,
+      boolean ready,
+      boolean wasReady,
+      Instant now,
+      String lastRenewal,
+      int heartbeatIntervalSeconds) {
     var uptime =
         status.uptime == null ? new io.gpumarket.api.v1alpha1.UptimeStatus() : status.uptime;
     Long before = uptime.historyEndMinute;
@@ -253,7 +263,7 @@ public class GpuNodeReconciler implements Reconciler<GpuNode> {
     if (!due) {
       return;
     }
-    history.writeTo(uptime);
+    history.writeTo(uptime, heartbeatIntervalSeconds);
     if (status.lastHeartbeatTime != null && lastRenewal != null) {
       status.lastHeartbeatTime = lastRenewal;
     }

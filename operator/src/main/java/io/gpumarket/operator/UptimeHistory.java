@@ -66,8 +66,17 @@ public final class UptimeHistory {
     return Math.round(10_000.0 * up / span) / 10_000.0;
   }
 
-  /** Writes the history and the 1 h, 24 h and 7 d ratios into the status. */
-  public void writeTo(UptimeStatus status) {
+  /** Minutes of the last {@code window} that were recorded as down. */
+  public int downMinutes(Duration window) {
+    int span = (int) Math.min(Math.min(window.toMinutes(), MINUTES), tracked);
+    return span - bits.get(MINUTES - span, MINUTES).cardinality();
+  }
+
+  /**
+   * Writes the history, the 1 h, 24 h and 7 d ratios and the heartbeats missed in the last 24 h (an
+   * agent renewing every {@code heartbeatIntervalSeconds}) into the status.
+   */
+  public void writeTo(UptimeStatus status, int heartbeatIntervalSeconds) {
     byte[] bytes = bits.toByteArray();
     byte[] full = new byte[MINUTES / 8];
     System.arraycopy(bytes, 0, full, 0, Math.min(bytes.length, full.length));
@@ -77,5 +86,7 @@ public final class UptimeHistory {
     status.ratio1h = ratio(Duration.ofHours(1));
     status.ratio24h = ratio(Duration.ofHours(24));
     status.ratio7d = ratio(Duration.ofDays(7));
+    long perMinute = Math.max(1, 60 / Math.max(1, heartbeatIntervalSeconds));
+    status.missedHeartbeats24h = (int) (downMinutes(Duration.ofHours(24)) * perMinute);
   }
 }

@@ -24,18 +24,20 @@ class UptimeHistoryTest {
       boolean up = (minute % (24 * 60)) >= 12 * 60 && minute <= 7 * 24 * 60 - 15;
       if (minute == 3 * 24 * 60) {
         // The operator restarts mid-week: the history goes through the status and back.
-        h.writeTo(status);
+        h.writeTo(status, 10);
         status = roundTrip(status);
         h = UptimeHistory.from(status);
       }
       h.record(t, up);
     }
-    h.writeTo(status);
+    h.writeTo(status, 10);
     assertThat(status.ratio1h).isEqualTo(0.75);
     // The last 24 h: up from minute 720 of the day on, less the 14 up-minutes lost at the end.
     assertThat(status.ratio24h)
         .isEqualTo(Math.round(10_000.0 * (12 * 60 - 14) / (24 * 60)) / 10_000.0);
     assertThat(status.ratio7d).isCloseTo(0.4985, org.assertj.core.data.Offset.offset(0.001));
+    // 734 minutes down in the last day, six heartbeats a minute at a 10 s interval.
+    assertThat(status.missedHeartbeats24h).isEqualTo(734 * 6);
     assertThat(status.trackedMinutes).isEqualTo(7 * 24 * 60);
     assertThat(status.history).hasSize(1680);
   }

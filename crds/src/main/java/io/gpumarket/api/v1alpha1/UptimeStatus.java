@@ -15,6 +15,11 @@ public class UptimeStatus {
   @JsonPropertyDescription("Share of the last 7 days the host was Ready, from 0 to 1.")
   public Double ratio7d;
 
+  @JsonPropertyDescription(
+      "Heartbeats missed over the last 24 hours: the minutes the host was not Ready times the"
+          + " heartbeats the agent sends a minute. Derived from the history, so a restart keeps it.")
+  public Integer missedHeartbeats24h;
+
   @JsonPropertyDescription("Since when the host has been Ready without a break (RFC 3339).")
   public String upSince;
 

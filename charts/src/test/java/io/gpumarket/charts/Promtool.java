@@ -50,7 +50,9 @@ final class Promtool {
   }
 
   private static Result aptGet(StringBuilder log, String... args) {
-    List<String> command = new ArrayList<>(List.of("apt-get", "-q"));
+    // Wait for a dpkg lock held by another install rather than fail at once.
+    List<String> command =
+        new ArrayList<>(List.of("apt-get", "-q", "-o", "DPkg::Lock::Timeout=300"));
     command.addAll(List.of(args));
     Result r = exec(Path.of("/"), command, 600);
     log.append("$ ").append(String.join(" ", command)).append('\n').append(r.output);

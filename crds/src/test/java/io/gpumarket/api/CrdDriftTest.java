@@ -12,14 +12,15 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
 
 /**
- * The CRDs committed under {@code crds/generated/} and {@code manifests/crds/} must be exactly what
- * the build generates from the model. Run with {@code -Dgpumarket.updateCrds=true} to rewrite them
- * after changing the model.
+ * The CRDs committed under {@code crds/generated/}, {@code manifests/crds/} and the Helm chart's
+ * {@code crds/} must be exactly what the build generates from the model. Run with {@code
+ * -Dgpumarket.updateCrds=true} to rewrite them after changing the model.
  */
 class CrdDriftTest {
   private static final Path GENERATED = Path.of("target/classes/META-INF/fabric8");
   private static final List<Path> COMMITTED =
-      List.of(Path.of("generated"), Path.of("../manifests/crds"));
+      List.of(
+          Path.of("generated"), Path.of("../manifests/crds"), Path.of("../charts/gpumarket/crds"));
 
   static List<String> crdFiles() {
     return CrdFinisher.RESOURCES.stream().map(CrdFinisher::crdFileName).toList();

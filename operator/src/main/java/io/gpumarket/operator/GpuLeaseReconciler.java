@@ -46,6 +46,9 @@ import java.util.stream.Collectors;
 public class GpuLeaseReconciler implements Reconciler<GpuLease>, Cleaner<GpuLease> {
   static final Duration PENDING_RETRY = Duration.ofSeconds(15);
   static final Duration ACCRUAL_PERIOD = Duration.ofSeconds(60);
+  private static final org.jboss.logging.Logger LOG =
+      org.jboss.logging.Logger.getLogger(GpuLeaseReconciler.class);
+
   static final Duration CONFLICT_RETRY = Duration.ofMillis(300);
 
   private final LeaseBinder binder;
@@ -127,7 +130,9 @@ public class GpuLeaseReconciler implements Reconciler<GpuLease>, Cleaner<GpuLeas
       new LeaseBinder.Sources() {
         @Override
         public Collection<GpuNode> nodes() {
-          return nodes.list().toList();
+          // Through get(), which sees this controller's own recent writes, where list() shows only
+          // what the watch has delivered: a decision must not be made twice on a copy it replaced.
+          return nodes.list().map(n -> nodes.get(ResourceID.fromResource(n)).orElse(n)).toList();
         }
 
         @Override
@@ -148,6 +153,34 @@ public class GpuLeaseReconciler implements Reconciler<GpuLease>, Cleaner<GpuLeas
 
   @Override
   public UpdateControl<GpuLease> reconcile(GpuLease lease, Context<GpuLease> context) {
+    return reconcile(lease, context, 1);
+  }
+
+  /**
+   * After a conflict on the lease's own status, reconciles once more from the API server's copy: an
+   * informer that missed a watch event would otherwise hand back the same stale copy forever.
+   */
+  private UpdateControl<GpuLease> afterConflict(
+      GpuLease stale, Context<GpuLease> context, int refreshes) {
+    if (refreshes > 0) {
+      GpuLease fresh =
+          context
+              .getClient()
+              .resources(GpuLease.class)
+              .inNamespace(stale.getMetadata().getNamespace())
+              .withName(stale.getMetadata().getName())
+              .get();
+      if (fresh != null
+          && !java.util.Objects.equals(
+              fresh.getMetadata().getResourceVersion(), stale.getMetadata().getResourceVersion())) {
+        return reconcile(fresh, context, refreshes - 1);
+      }
+    }
+    return UpdateControl.<GpuLease>noUpdate().rescheduleAfter(CONFLICT_RETRY);
+  }
+
+  private UpdateControl<GpuLease> reconcile(
+      GpuLease lease, Context<GpuLease> context, int refreshes) {
     GpuLeaseStatus before = StatusDiff.copy(lease.getStatus());
     GpuLeaseStatus status = lease.getStatus() == null ? new GpuLeaseStatus() : lease.getStatus();
     lease.setStatus(status);
@@ -181,7 +214,10 @@ public class GpuLeaseReconciler implements Reconciler<GpuLease>, Cleaner<GpuLeas
         if (status.phase == LeasePhase.Active) {
           // The status names the GPUs pods will use: write it only if nobody touched the lease
           // since we read it, so a concurrent binder cannot have given them back meanwhile.
-          context.getClient().resource(lease).updateStatus();
+          if (!CheckedWrites.updateStatus(context.getClient(), lease)) {
+            // The holds stay; the next pass adopts them for this lease, from fresh data.
+            return afterConflict(lease, context, refreshes);
+          }
           org.jboss.logging.Logger.getLogger(GpuLeaseReconciler.class)
               .debugf(
                   "%s Active at rv %s: %s",
@@ -196,9 +232,11 @@ public class GpuLeaseReconciler implements Reconciler<GpuLease>, Cleaner<GpuLeas
         binder.release(lease, sources);
       }
     } catch (LeaseBinder.Retry e) {
+      LOG.debugf("%s: %s; retrying", lease.getMetadata().getName(), e.getMessage());
       return UpdateControl.<GpuLease>noUpdate().rescheduleAfter(CONFLICT_RETRY);
     } catch (KubernetesClientException e) {
       if (e.getCode() == 409) {
+        LOG.debugf("%s: conflict, %s; retrying", lease.getMetadata().getName(), e.getMessage());
         // A GpuNode or the lease changed between the decision and the write: decide again.
         return UpdateControl.<GpuLease>noUpdate().rescheduleAfter(CONFLICT_RETRY);
       }
@@ -216,7 +254,7 @@ public class GpuLeaseReconciler implements Reconciler<GpuLease>, Cleaner<GpuLeas
       // Only with the resourceVersion read: a lease's phase must never be overwritten from a
       // stale copy, by this process or another replica.
       if (!CheckedWrites.updateStatus(context.getClient(), lease)) {
-        return UpdateControl.<GpuLease>noUpdate().rescheduleAfter(CONFLICT_RETRY);
+        return afterConflict(lease, context, refreshes);
       }
     }
     if (status.phase.isFinal()) {

@@ -36,6 +36,9 @@ public final class GpuMarketMain {
     System.setProperty("quarkus.kubernetes-client.api-server-url", sandbox.url());
     System.setProperty("quarkus.kubernetes-client.trust-certs", "true");
     System.setProperty("quarkus.kubernetes-client.namespace", "default");
+    // A host that died has its jobs moved after a minute rather than five, so it shows.
+    System.setProperty(
+        "gpumarket.node-failure-toleration", option(flags, "--node-failure-toleration", "PT1M"));
     var board =
         Executors.newSingleThreadScheduledExecutor(
             r -> {
@@ -44,6 +47,12 @@ public final class GpuMarketMain {
               return t;
             });
     try {
+      boolean scenario = !flags.contains("--no-scenario");
+      if (scenario) {
+        System.out.printf(
+            "sandbox: applied %d objects of provider gridcloud (hosts that flap, die and lie)%n",
+            sandbox.applyFleet());
+      }
       if (Files.isDirectory(examples)) {
         int n = sandbox.apply(examples);
         System.out.printf(
@@ -59,11 +68,23 @@ public final class GpuMarketMain {
         System.out.printf(
             "sandbox: %d node agents heartbeating, GPUs simulated on the CPU%n", agents);
       }
+      if (scenario) {
+        double jobsPerMinute = Double.parseDouble(option(flags, "--jobs-per-minute", "12"));
+        if (jobsPerMinute > 0) {
+          sandbox.startJobStream(
+              java.time.Duration.ofMillis((long) (60_000 / jobsPerMinute)),
+              Long.parseLong(option(flags, "--seed", "1")));
+          System.out.printf(
+              "sandbox: %s new jobs a minute from ml-team and render-team%n",
+              option(flags, "--jobs-per-minute", "12"));
+        }
+      }
+      boolean terminal = System.console() != null && !flags.contains("--no-clear");
       long every = Long.parseLong(option(flags, "--board-seconds", "5"));
       board.scheduleWithFixedDelay(
           () -> {
             try {
-              MarketBoard.print(sandbox.client(), System.out);
+              MarketBoard.print(sandbox.client(), System.out, terminal);
             } catch (RuntimeException e) {
               System.err.println("board: " + e.getMessage());
             }

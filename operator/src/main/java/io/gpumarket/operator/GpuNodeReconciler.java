@@ -133,6 +133,34 @@ public class GpuNodeReconciler implements Reconciler<GpuNode> {
 
   @Override
   public UpdateControl<GpuNode> reconcile(GpuNode gpuNode, Context<GpuNode> context) {
+    return reconcile(gpuNode, context, 1);
+  }
+
+  /**
+   * After a write conflict, reconciles once more from the API server's copy: an informer that
+   * missed a watch event would otherwise hand back the same stale copy, and every retry would
+   * conflict again.
+   */
+  private UpdateControl<GpuNode> afterConflict(
+      GpuNode stale, Context<GpuNode> context, int refreshes) {
+    if (refreshes > 0) {
+      GpuNode fresh =
+          context
+              .getClient()
+              .resources(GpuNode.class)
+              .withName(stale.getMetadata().getName())
+              .get();
+      if (fresh != null
+          && !Objects.equals(
+              fresh.getMetadata().getResourceVersion(), stale.getMetadata().getResourceVersion())) {
+        return reconcile(fresh, context, refreshes - 1);
+      }
+    }
+    return UpdateControl.<GpuNode>noUpdate().rescheduleAfter(Duration.ofMillis(200));
+  }
+
+  private UpdateControl<GpuNode> reconcile(
+      GpuNode gpuNode, Context<GpuNode> context, int refreshes) {
     GpuNodeStatus before = StatusDiff.copy(gpuNode.getStatus());
     GpuNodeStatus status = gpuNode.getStatus() == null ? new GpuNodeStatus() : gpuNode.getStatus();
     gpuNode.setStatus(status);
@@ -143,6 +171,9 @@ public class GpuNodeReconciler implements Reconciler<GpuNode> {
     // Looked at again at least every five minutes, and the moment a heartbeat would go stale.
     Duration recheck = Duration.ofMinutes(5);
     boolean wasReady = Conditions.isTrue(status.conditions, "Ready");
+    // Events, metrics and checked nonces follow the status write: a write lost to a conflict is
+    // reconciled again from fresh data and must not announce the same verdict twice.
+    List<Runnable> onWritten = new ArrayList<>();
     if (!problems.isEmpty()) {
       status.allocatableGpus = 0;
       Conditions.set(
@@ -176,10 +207,16 @@ public class GpuNodeReconciler implements Reconciler<GpuNode> {
           Verifier.Verdict verdict =
               Verification.step(gpuNode, challengePolicy, checkedNonces, now);
           if (verdict != null) {
-            metrics.observeChallenge(verdict.reason().name(), elapsed);
-            if (!verdict.passed()) {
-              events.warning(gpuNode, EventReason.ChallengeFailed, verdict.message());
-            }
+            onWritten.add(
+                () -> {
+                  if (answer != null) {
+                    checkedNonces.add(answer.nonce);
+                  }
+                  metrics.observeChallenge(verdict.reason().name(), elapsed);
+                  if (!verdict.passed()) {
+                    events.warning(gpuNode, EventReason.ChallengeFailed, verdict.message());
+                  }
+                });
           }
           Duration untilChallenge = Verification.next(gpuNode, challengePolicy, now);
           recheck = untilChallenge.compareTo(recheck) < 0 ? untilChallenge : recheck;
@@ -205,11 +242,14 @@ public class GpuNodeReconciler implements Reconciler<GpuNode> {
             now);
       }
       if (health.ready() != wasReady) {
-        if (health.ready()) {
-          events.normal(gpuNode, EventReason.NodeReady, health.message());
-        } else {
-          events.warning(gpuNode, EventReason.NodeNotReady, health.message());
-        }
+        onWritten.add(
+            () -> {
+              if (health.ready()) {
+                events.normal(gpuNode, EventReason.NodeReady, health.message());
+              } else {
+                events.warning(gpuNode, EventReason.NodeNotReady, health.message());
+              }
+            });
       }
     }
     status.observedGeneration = generation;
@@ -223,9 +263,16 @@ public class GpuNodeReconciler implements Reconciler<GpuNode> {
           gpuNode.getSpec().heartbeat == null ? 10 : gpuNode.getSpec().heartbeat.intervalSeconds);
     }
     Duration sweep = recheck;
-    if (sweepEndedLeases(gpuNode, context)) {
-      // The ledger moved on; patch the conditions on the next pass, from fresh data.
-      return UpdateControl.<GpuNode>noUpdate().rescheduleAfter(Duration.ofMillis(100));
+    switch (sweepEndedLeases(gpuNode, context)) {
+      case WRITTEN -> {
+        // The whole status went with the swept ledger; look again at once, from fresh data.
+        onWritten.forEach(Runnable::run);
+        return UpdateControl.<GpuNode>noUpdate().rescheduleAfter(Duration.ofMillis(100));
+      }
+      case CONFLICT -> {
+        return afterConflict(gpuNode, context, refreshes);
+      }
+      case NOTHING -> {}
     }
     if (status.leasedGpus == null && status.allocations.isEmpty()) {
       status.leasedGpus = 0;
@@ -233,10 +280,16 @@ public class GpuNodeReconciler implements Reconciler<GpuNode> {
     if (StatusDiff.changed(before, status)) {
       // Checked against the resourceVersion read: the agent writes observed into the same status
       // and the binders the ledger, so a write from a stale copy must fail, not overwrite them.
+      String readAt = gpuNode.getMetadata().getResourceVersion();
       if (!CheckedWrites.updateStatus(context.getClient(), gpuNode)) {
-        return UpdateControl.<GpuNode>noUpdate().rescheduleAfter(Duration.ofMillis(200));
+        return afterConflict(gpuNode, context, refreshes);
       }
+      org.jboss.logging.Logger.getLogger(GpuNodeReconciler.class)
+          .debugf(
+              "wrote the status of %s at rv %s: %s",
+              gpuNode.getMetadata().getName(), readAt, StatusDiff.describe(before, status));
     }
+    onWritten.forEach(Runnable::run);
     return UpdateControl.<GpuNode>noUpdate().rescheduleAfter(sweep);
   }
 
@@ -291,7 +344,13 @@ public class GpuNodeReconciler implements Reconciler<GpuNode> {
    * operator stopped half way). A hold is removed only after a fresh read confirms its lease is
    * gone or final, since the cache may not have seen a new lease yet.
    */
-  private boolean sweepEndedLeases(GpuNode gpuNode, Context<GpuNode> context) {
+  private enum Sweep {
+    NOTHING,
+    WRITTEN,
+    CONFLICT
+  }
+
+  private Sweep sweepEndedLeases(GpuNode gpuNode, Context<GpuNode> context) {
     List<GpuAllocation> allocations = MarketView.allocations(gpuNode);
     List<GpuAllocation> kept = new ArrayList<>();
     for (GpuAllocation a : allocations) {
@@ -309,17 +368,21 @@ public class GpuNodeReconciler implements Reconciler<GpuNode> {
       }
     }
     if (kept.size() == allocations.size()) {
-      return false;
+      return Sweep.NOTHING;
     }
     GpuNode fresh = context.getClient().getKubernetesSerialization().clone(gpuNode);
     fresh.getStatus().allocations = kept;
     fresh.getStatus().leasedGpus = kept.stream().mapToInt(a -> a.gpus).sum();
+    // A conflict means someone else wrote the ledger first; sweep again from fresh data.
+    boolean written = CheckedWrites.updateStatus(context.getClient(), fresh);
     org.jboss.logging.Logger.getLogger(GpuNodeReconciler.class)
         .debugf(
-            "sweep %s: %d -> %d holds",
-            gpuNode.getMetadata().getName(), allocations.size(), kept.size());
-    // A conflict means someone else wrote the ledger first; the next pass sweeps again.
-    CheckedWrites.updateStatus(context.getClient(), fresh);
-    return true;
+            "sweep %s at rv %s: %d -> %d holds, %s",
+            gpuNode.getMetadata().getName(),
+            gpuNode.getMetadata().getResourceVersion(),
+            allocations.size(),
+            kept.size(),
+            written ? "written" : "conflict");
+    return written ? Sweep.WRITTEN : Sweep.CONFLICT;
   }
 }

@@ -218,6 +218,19 @@ public class LeaseBinder {
   /**
    * Sets this lease's holds to {@code want} (GpuNode to GPUs) with resourceVersion-checked writes.
    */
+  /**
+   * Puts the API server's copy of a node into the cache the market is built from, so that the next
+   * decision does not repeat one made on a copy an informer failed to update.
+   */
+  private void refresh(GpuNode cached, Sources sources) {
+    GpuNode fresh = client.resources(GpuNode.class).withName(cached.getMetadata().getName()).get();
+    if (fresh != null
+        && !Objects.equals(
+            fresh.getMetadata().getResourceVersion(), cached.getMetadata().getResourceVersion())) {
+      sources.wrote(fresh, cached);
+    }
+  }
+
   private void writeHolds(
       GpuLease lease,
       ObjectRef offer,
@@ -245,6 +258,7 @@ public class LeaseBinder {
       if (gpus > 0) {
         Integer allocatable = current.getStatus().allocatableGpus;
         if (held + gpus > (allocatable == null ? 0 : allocatable)) {
+          refresh(current, sources);
           throw new Retry("no room left on " + name + " for " + gpus + " GPUs");
         }
         allocations.add(new GpuAllocation(MarketView.idOf(lease), uid, offer, gpus));
@@ -253,7 +267,15 @@ public class LeaseBinder {
       GpuNode updated = client.getKubernetesSerialization().clone(current);
       updated.getStatus().allocations = allocations;
       updated.getStatus().leasedGpus = held;
-      GpuNode written = client.resource(updated).updateStatus();
+      GpuNode written;
+      try {
+        written = client.resource(updated).updateStatus();
+      } catch (io.fabric8.kubernetes.client.KubernetesClientException e) {
+        if (e.getCode() == 409) {
+          refresh(current, sources);
+        }
+        throw e;
+      }
       LOG.debugf(
           "%s holds %d GPUs of %s (was %d; rv %s -> %s)",
           lease.getMetadata().getName(),

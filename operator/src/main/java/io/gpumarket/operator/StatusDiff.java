@@ -12,6 +12,23 @@ final class StatusDiff {
     return status == null ? null : JSON.clone(status);
   }
 
+  /** The top-level status fields that differ, for debug logs. */
+  static String describe(Object before, Object after) {
+    var a = JSON.convertValue(before, com.fasterxml.jackson.databind.JsonNode.class);
+    var b = JSON.convertValue(after, com.fasterxml.jackson.databind.JsonNode.class);
+    var changed = new java.util.TreeSet<String>();
+    if (b != null) {
+      b.fieldNames()
+          .forEachRemaining(
+              f -> {
+                if (a == null || !b.get(f).equals(a.get(f))) {
+                  changed.add(f);
+                }
+              });
+    }
+    return changed.toString();
+  }
+
   static boolean changed(Object before, Object after) {
     if (before == null || after == null) {
       return before != after;

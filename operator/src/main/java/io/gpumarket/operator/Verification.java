@@ -43,7 +43,9 @@ final class Verification {
    * One step for a node whose agent is up: checks an answer, times out a silent challenge, issues
    * the next, sets {@code Verified}.
    *
-   * @param checked nonces already checked, so a replayed answer fails
+   * @param checked nonces already checked, so a replayed answer fails; the caller adds the nonce of
+   *     an answer checked here once the verdict is stored, so that a status write lost to a
+   *     conflict checks the same answer again rather than calling it a replay
    * @return the verdict checked in this step, or null
    */
   static Verifier.Verdict step(GpuNode node, Policy policy, Set<String> checked, Instant now) {
@@ -63,7 +65,6 @@ final class Verification {
                 "answer to nonce " + ch.answer.nonce + " that is not outstanding",
                 0);
       }
-      checked.add(ch.answer.nonce);
     } else if (ch.issued != null
         && now.isAfter(Instant.parse(ch.issued.issuedTime).plusMillis(ch.issued.allowedMillis))) {
       verdict =

@@ -18,7 +18,17 @@ import java.util.TreeMap;
 public final class MarketBoard {
   private MarketBoard() {}
 
+  /** Longest list of waiting jobs shown; the rest are counted. */
+  static final int WAITING_SHOWN = 8;
+
   public static void print(KubernetesClient client, PrintStream out) {
+    print(client, out, false);
+  }
+
+  /**
+   * @param clear whether to clear the terminal first, so the board refreshes in place
+   */
+  public static void print(KubernetesClient client, PrintStream out, boolean clear) {
     List<GpuNode> nodes = client.resources(GpuNode.class).list().getItems();
     List<GpuOffer> offers = client.resources(GpuOffer.class).inAnyNamespace().list().getItems();
     List<ComputeJob> jobs = client.resources(ComputeJob.class).inAnyNamespace().list().getItems();
@@ -38,6 +48,7 @@ public final class MarketBoard {
 
     Map<String, int[]> gpus = new TreeMap<>();
     List<String> unready = new ArrayList<>();
+    List<String> unverified = new ArrayList<>();
     for (GpuNode n : nodes) {
       if (!SpecProblems.of(n.getSpec()).isEmpty()) {
         unready.add(n.getMetadata().getName() + " (invalid spec)");
@@ -50,7 +61,12 @@ public final class MarketBoard {
       c[2] += s.heldGpus();
       c[3] += s.ready() && s.schedulable() ? s.freeGpus() : 0;
       if (!s.ready()) {
-        unready.add(s.name());
+        unready.add(s.name() + " (" + reason(n, "Ready") + ")");
+      }
+      if (n.getStatus() != null
+          && n.getStatus().conditions.stream()
+              .anyMatch(k -> k.getType().equals("Verified") && k.getStatus().equals("False"))) {
+        unverified.add(s.name() + " (" + reason(n, "Verified") + ")");
       }
     }
     Map<String, String> cheapest = new TreeMap<>();
@@ -78,6 +94,9 @@ public final class MarketBoard {
       }
     }
     StringBuilder b = new StringBuilder();
+    if (clear) {
+      b.append("\033[H\033[2J");
+    }
     b.append("\n== gpumarket ").append(java.time.LocalTime.now().withNano(0)).append(" ==\n");
     b.append("jobs: ");
     byPhase.forEach((p, n) -> b.append(p).append('=').append(n).append("  "));
@@ -92,15 +111,28 @@ public final class MarketBoard {
                 String.format(
                     "%-26s %6d %8d %7d %5d %5.0f%%%n",
                     k, c[0], c[1], c[2], c[3], c[1] == 0 ? 0.0 : 100.0 * c[2] / c[1])));
+    int healthy = gpus.values().stream().mapToInt(c -> c[1]).sum();
+    int leased = gpus.values().stream().mapToInt(c -> c[2]).sum();
+    b.append(
+        String.format(
+            "utilization: %d of %d healthy GPUs leased (%.0f%%)%n",
+            leased, healthy, healthy == 0 ? 0.0 : 100.0 * leased / healthy));
     b.append("cheapest available:\n");
     cheapest.forEach((m, p) -> b.append(String.format("  %-18s %s%n", m, p)));
     b.append("nodes not ready: ")
         .append(unready.isEmpty() ? "none" : String.join(", ", unready))
         .append('\n');
+    b.append("nodes not verified: ")
+        .append(unverified.isEmpty() ? "none" : String.join(", ", unverified))
+        .append('\n');
+    int waiting = 0;
     for (ComputeJob j : jobs) {
       if (j.getStatus() != null
           && j.getStatus().phase == JobPhase.Pending
           && j.getStatus().message != null) {
+        if (++waiting > WAITING_SHOWN) {
+          continue;
+        }
         b.append("waiting ")
             .append(j.getMetadata().getNamespace())
             .append('/')
@@ -110,7 +142,20 @@ public final class MarketBoard {
             .append('\n');
       }
     }
+    if (waiting > WAITING_SHOWN) {
+      b.append("... and ").append(waiting - WAITING_SHOWN).append(" more jobs waiting\n");
+    }
     out.print(b);
     out.flush();
+  }
+
+  private static String reason(GpuNode node, String type) {
+    return node.getStatus() == null
+        ? "no status yet"
+        : node.getStatus().conditions.stream()
+            .filter(c -> c.getType().equals(type))
+            .map(c -> c.getReason())
+            .findFirst()
+            .orElse("unknown");
   }
 }

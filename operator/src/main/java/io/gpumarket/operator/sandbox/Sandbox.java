@@ -41,6 +41,9 @@ public final class Sandbox implements AutoCloseable {
   /** How long a sandbox pod runs before it succeeds. */
   static final Duration RUN_TIME = Duration.ofSeconds(30);
 
+  /** How long the embedded API server keeps an event. */
+  static final Duration EVENT_TTL = Duration.ofMinutes(15);
+
   private final KubernetesMockServer server;
   private final KubernetesClient client;
   private final ScheduledExecutorService kubelet =
@@ -51,7 +54,8 @@ public final class Sandbox implements AutoCloseable {
             return t;
           });
   private final Map<String, Instant> started = new HashMap<>();
-  private final List<io.gpumarket.agent.NodeAgent> agents = new java.util.ArrayList<>();
+  private final Map<String, SimulatedHosts> hosts = new java.util.concurrent.ConcurrentHashMap<>();
+  private final List<JobStream> streams = new java.util.concurrent.CopyOnWriteArrayList<>();
 
   private Sandbox(KubernetesMockServer server) {
     this.server = server;
@@ -110,22 +114,38 @@ public final class Sandbox implements AutoCloseable {
     }
     for (Path file : files) {
       try (InputStream in = Files.newInputStream(file)) {
-        for (HasMetadata item : client.load(in).items()) {
-          if (item instanceof GpuNode node) {
-            readyNode(node.getSpec().nodeName);
-          }
-          try {
-            client.resource(item).createOr(NonDeletingOperation::update);
-            applied++;
-          } catch (KubernetesClientException e) {
-            System.err.printf(
-                "sandbox: %s %s/%s refused: %s%n",
-                item.getKind(),
-                item.getMetadata().getNamespace(),
-                item.getMetadata().getName(),
-                e.getMessage());
-          }
-        }
+        applied += apply(in);
+      }
+    }
+    return applied;
+  }
+
+  /**
+   * Applies the sandbox's own provider (see {@code fleet.yaml}): competing offers and hosts that
+   * flap, die or lie about their GPUs.
+   */
+  public int applyFleet() throws IOException {
+    try (InputStream in = Sandbox.class.getResourceAsStream("fleet.yaml")) {
+      return apply(in);
+    }
+  }
+
+  private int apply(InputStream in) {
+    int applied = 0;
+    for (HasMetadata item : client.load(in).items()) {
+      if (item instanceof GpuNode node) {
+        readyNode(node.getSpec().nodeName);
+      }
+      try {
+        client.resource(item).createOr(NonDeletingOperation::update);
+        applied++;
+      } catch (KubernetesClientException e) {
+        System.err.printf(
+            "sandbox: %s %s/%s refused: %s%n",
+            item.getKind(),
+            item.getMetadata().getNamespace(),
+            item.getMetadata().getName(),
+            e.getMessage());
       }
     }
     return applied;
@@ -159,6 +179,7 @@ public final class Sandbox implements AutoCloseable {
    */
   public void startKubelet() {
     kubelet.scheduleWithFixedDelay(this::kubeletPass, 1, 1, TimeUnit.SECONDS);
+    kubelet.scheduleWithFixedDelay(this::expireEvents, 1, 1, TimeUnit.MINUTES);
   }
 
   private void kubeletPass() {
@@ -180,7 +201,7 @@ public final class Sandbox implements AutoCloseable {
           setPhase(pod, "Running");
           started.put(key, now);
         } else if (phase.equals("Running")
-            && now.isAfter(started.getOrDefault(key, now).plus(RUN_TIME))) {
+            && now.isAfter(started.getOrDefault(key, now).plus(runTime(pod)))) {
           setPhase(pod, "Succeeded");
           started.remove(key);
         } else if (phase.equals("Running")) {
@@ -189,6 +210,33 @@ public final class Sandbox implements AutoCloseable {
       }
     } catch (RuntimeException e) {
       System.err.println("sandbox kubelet: " + e.getMessage());
+    }
+  }
+
+  /**
+   * Deletes events older than {@link #EVENT_TTL}, as a real API server does (after an hour by
+   * default): the embedded one slows down with every object it holds.
+   */
+  private void expireEvents() {
+    try {
+      Instant cutoff = Instant.now().minus(EVENT_TTL);
+      for (var event : client.v1().events().inAnyNamespace().list().getItems()) {
+        String last = event.getLastTimestamp();
+        if (last != null && Instant.parse(last).isBefore(cutoff)) {
+          client.resource(event).delete();
+        }
+      }
+    } catch (RuntimeException e) {
+      System.err.println("sandbox event expiry: " + e.getMessage());
+    }
+  }
+
+  private static Duration runTime(Pod pod) {
+    String seconds = pod.getMetadata().getAnnotations().get(JobStream.RUN_SECONDS);
+    try {
+      return seconds == null ? RUN_TIME : Duration.ofSeconds(Long.parseLong(seconds));
+    } catch (NumberFormatException e) {
+      return RUN_TIME;
     }
   }
 
@@ -206,48 +254,26 @@ public final class Sandbox implements AutoCloseable {
   }
 
   /**
-   * Starts a node agent for every GpuNode, simulating the GPUs its spec declares (the catalog's
-   * product name, the declared count), so the hosts are Ready by heartbeat as on a real fleet.
+   * Starts a simulated node agent for every GpuNode, each simulating the GPUs its spec declares
+   * unless its {@code sandbox.gpumarket.io/behaviour} annotation says otherwise (see {@link
+   * SimulatedHosts}), so the hosts are Ready by heartbeat as on a real fleet.
    */
   public int startAgents(String namespace) {
-    client
-        .namespaces()
-        .resource(
-            new io.fabric8.kubernetes.api.model.NamespaceBuilder()
-                .withNewMetadata()
-                .withName(namespace)
-                .endMetadata()
-                .build())
-        .createOr(NonDeletingOperation::update);
-    int started = 0;
-    for (GpuNode node : client.resources(GpuNode.class).list().getItems()) {
-      if (node.getSpec() == null
-          || node.getSpec().gpus == null
-          || node.getSpec().gpus.count == null) {
-        continue;
-      }
-      String product =
-          io.gpumarket.catalog.GpuCatalog.byKey(node.getSpec().gpus.model)
-              .map(m -> m.displayName())
-              .orElse(node.getSpec().gpus.model);
-      var agent =
-          new io.gpumarket.agent.NodeAgent(
-              client,
-              new io.gpumarket.agent.SimulatedBackend(
-                  node.getSpec().gpus.count, product, node.getMetadata().getName()),
-              node.getMetadata().getName(),
-              namespace,
-              new io.gpumarket.agent.AgentMetrics());
-      agent.start();
-      agents.add(agent);
-      started++;
-    }
-    return started;
+    return hosts.computeIfAbsent(namespace, n -> new SimulatedHosts(client, n)).start();
+  }
+
+  /** Starts a steady stream of tenants' jobs, one every {@code every}. */
+  public JobStream startJobStream(Duration every, long seed) {
+    JobStream stream = new JobStream(client, seed);
+    stream.start(every);
+    streams.add(stream);
+    return stream;
   }
 
   @Override
   public void close() {
-    agents.forEach(io.gpumarket.agent.NodeAgent::close);
+    streams.forEach(JobStream::close);
+    hosts.values().forEach(SimulatedHosts::close);
     kubelet.shutdownNow();
     client.close();
     server.destroy();

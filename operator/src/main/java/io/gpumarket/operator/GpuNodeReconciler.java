@@ -32,6 +32,9 @@ import org.eclipse.microprofile.config.inject.ConfigProperty;
  */
 @ControllerConfiguration(name = "gpunode")
 public class GpuNodeReconciler implements Reconciler<GpuNode> {
+  private static final org.jboss.logging.Logger LOG =
+      org.jboss.logging.Logger.getLogger(GpuNodeReconciler.class);
+
   static final String NODE_NAME_INDEX = "spec.nodeName";
   private final MarketCaches caches;
   private final EventRecorder events;
@@ -284,10 +287,11 @@ public class GpuNodeReconciler implements Reconciler<GpuNode> {
       if (!CheckedWrites.updateStatus(context.getClient(), gpuNode)) {
         return afterConflict(gpuNode, context, refreshes);
       }
-      org.jboss.logging.Logger.getLogger(GpuNodeReconciler.class)
-          .debugf(
-              "wrote the status of %s at rv %s: %s",
-              gpuNode.getMetadata().getName(), readAt, StatusDiff.describe(before, status));
+      if (LOG.isDebugEnabled()) {
+        LOG.debugf(
+            "wrote the status of %s at rv %s: %s",
+            gpuNode.getMetadata().getName(), readAt, StatusDiff.describe(before, status));
+      }
     }
     onWritten.forEach(Runnable::run);
     return UpdateControl.<GpuNode>noUpdate().rescheduleAfter(sweep);

@@ -19,7 +19,7 @@
 set -euo pipefail
 
 readonly KUBE_VERSION=v1.20.2
-readonly CACHE="${GPUMARKET_KUBE_CACHE:-${HOME}/.cache/gpumarket/kube-${KUBE_VERSION}}"
+readonly CACHE="${GPUMARKET_KUBE_CACHE:-${HOME:-/tmp}/.cache/gpumarket/kube-${KUBE_VERSION}}"
 readonly BIN="${CACHE}/bin"
 readonly SELF="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/$(basename "${BASH_SOURCE[0]}")"
 # Where Debian's golang-github-modern-go-reflect2-dev puts reflect2 v1.0.2.
@@ -221,12 +221,13 @@ version_of() { "${BIN}/$1" --version 2>/dev/null | awk '{print $2}'; }
 # ---------------------------------------------------------------------------------------------
 # up / down
 
-# A TCP port on 127.0.0.1 that nothing listens on now. Another process may take it before we
-# bind it; `up` then fails to start and says so (the ports are random, so a retry succeeds).
+# A TCP port on 127.0.0.1 that nothing listens on now, below Linux's default range of ephemeral
+# ports (32768 and up) so that outgoing connections do not take it. Another process may still
+# bind it first; `up` then starts again with other ports.
 free_port() {
   local port
   for _ in $(seq 1 50); do
-    port=$((20000 + RANDOM % 30000))
+    port=$((20000 + RANDOM % 12000))
     if ! (exec 3<>"/dev/tcp/127.0.0.1/${port}") 2>/dev/null; then
       echo "${port}"
       return 0
@@ -274,6 +275,14 @@ fail_up() {
   local dir=$1
   shift
   log "up: $*"
+  # Another process took one of our ports between free_port and the bind: start again with
+  # new ports (twice at most).
+  local attempt=${GPUMARKET_KUBE_UP_ATTEMPT:-1}
+  if ((attempt < 3)) && grep -qs 'address already in use' "${dir}"/{etcd,kube-apiserver}.log; then
+    log "up: a port was taken meanwhile; starting again with other ports"
+    cmd_down "${dir}"
+    GPUMARKET_KUBE_UP_ATTEMPT=$((attempt + 1)) exec "${SELF}" up "${dir}"
+  fi
   for name in etcd kube-apiserver kube-controller-manager; do
     if [[ -f "${dir}/${name}.log" ]]; then
       log "---- last lines of ${dir}/${name}.log"

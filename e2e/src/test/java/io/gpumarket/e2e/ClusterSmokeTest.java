@@ -3,6 +3,8 @@ package io.gpumarket.e2e;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.fabric8.kubernetes.api.model.ConfigMap;
+import io.fabric8.kubernetes.api.model.ConfigMapBuilder;
 import io.fabric8.kubernetes.api.model.GenericKubernetesResource;
 import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.NamespaceBuilder;
@@ -21,6 +23,8 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
+import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -55,7 +59,7 @@ class ClusterSmokeTest {
             .toList();
     assertThat(crdNames).contains(GPUNODES_CRD);
     long t2 = System.nanoTime();
-    crdNames.forEach(name -> cluster.waitForCrdEstablished(name, Duration.ofSeconds(60)));
+    crdNames.forEach(name -> cluster.waitForCrd(name, Duration.ofSeconds(60)));
     long t3 = System.nanoTime();
     cluster.applyFile(manifests.resolve("01-rbac.yaml"));
     System.err.printf(
@@ -132,6 +136,53 @@ class ClusterSmokeTest {
     assertThat(delete.exitCode()).as(delete.toString()).isNotZero();
     assertThat(delete.stderr()).contains("forbidden");
     assertThat(cluster.client().namespaces().withName(probe).get()).isNotNull();
+  }
+
+  @Test
+  void theControllerManagerCollectsGarbageAndEmptiesDeletedNamespaces() {
+    KubernetesClient client = cluster.client();
+    String namespace = "e2e-gc-probe";
+    client
+        .namespaces()
+        .resource(
+            new NamespaceBuilder().withNewMetadata().withName(namespace).endMetadata().build())
+        .serverSideApply();
+    ConfigMap owner =
+        client
+            .configMaps()
+            .inNamespace(namespace)
+            .resource(
+                new ConfigMapBuilder().withNewMetadata().withName("owner").endMetadata().build())
+            .create();
+    client
+        .configMaps()
+        .inNamespace(namespace)
+        .resource(
+            new ConfigMapBuilder()
+                .withNewMetadata()
+                .withName("owned")
+                .addNewOwnerReference()
+                .withApiVersion("v1")
+                .withKind("ConfigMap")
+                .withName("owner")
+                .withUid(owner.getMetadata().getUid())
+                .endOwnerReference()
+                .endMetadata()
+                .build())
+        .create();
+
+    client.configMaps().inNamespace(namespace).withName("owner").delete();
+    client
+        .configMaps()
+        .inNamespace(namespace)
+        .withName("owned")
+        .waitUntilCondition(Objects::isNull, 60, TimeUnit.SECONDS);
+
+    client.namespaces().withName(namespace).delete();
+    client
+        .namespaces()
+        .withName(namespace)
+        .waitUntilCondition(Objects::isNull, 60, TimeUnit.SECONDS);
   }
 
   @Test

@@ -18,6 +18,7 @@ import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Base64;
+import java.util.Collections;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
@@ -179,11 +180,14 @@ public final class KubeCluster {
    * Runs {@code kubectl} as whoever the kubeconfig names (see {@link #serviceAccountKubeconfig}).
    */
   public Command.Result kubectlAs(Path kubeconfig, String stdin, String... args) {
-    return Command.of(
-            Command.concat(List.of("kubectl", "--kubeconfig", kubeconfig.toString()), args))
-        .stdin(stdin)
-        .timeout(Duration.ofMinutes(1))
-        .run();
+    List<String> command =
+        new ArrayList<>(List.of("kubectl", "--kubeconfig", kubeconfig.toString()));
+    if (clusterDir != null) {
+      // The local cluster's port changes every run; keep kubectl's discovery cache out of ~/.kube.
+      command.add("--cache-dir=" + clusterDir.resolve("kubectl-cache"));
+    }
+    command.addAll(List.of(args));
+    return Command.of(command).stdin(stdin).timeout(Duration.ofMinutes(1)).run();
   }
 
   /**
@@ -306,21 +310,62 @@ public final class KubeCluster {
     return applied;
   }
 
-  /** Waits until the CustomResourceDefinition's {@code Established} condition is True. */
-  public CustomResourceDefinition waitForCrdEstablished(String name, Duration timeout) {
-    return client
-        .apiextensions()
-        .v1()
-        .customResourceDefinitions()
-        .withName(name)
-        .waitUntilCondition(
-            crd ->
-                crd != null
-                    && crd.getStatus() != null
-                    && crd.getStatus().getConditions().stream()
-                        .anyMatch(
-                            c -> "Established".equals(c.getType()) && "True".equals(c.getStatus())),
-            timeout.toMillis(),
-            TimeUnit.MILLISECONDS);
+  /**
+   * Waits until the CustomResourceDefinition is {@code Established} (its resources can be used) and
+   * its served versions are in the server's OpenAPI document, which the server publishes a few
+   * seconds later and {@code kubectl explain} and kubectl's validation read.
+   */
+  public CustomResourceDefinition waitForCrd(String name, Duration timeout) {
+    long deadline = System.nanoTime() + timeout.toNanos();
+    CustomResourceDefinition crd =
+        client
+            .apiextensions()
+            .v1()
+            .customResourceDefinitions()
+            .withName(name)
+            .waitUntilCondition(
+                c ->
+                    c != null
+                        && c.getStatus() != null
+                        && c.getStatus().getConditions().stream()
+                            .anyMatch(
+                                cond ->
+                                    "Established".equals(cond.getType())
+                                        && "True".equals(cond.getStatus())),
+                timeout.toMillis(),
+                TimeUnit.MILLISECONDS);
+    // OpenAPI v2 names a custom kind by its reversed group: gpumarket.io/v1alpha1 GpuNode is
+    // io.gpumarket.v1alpha1.GpuNode.
+    List<String> group = new ArrayList<>(List.of(crd.getSpec().getGroup().split("\\.")));
+    Collections.reverse(group);
+    List<String> definitions =
+        crd.getSpec().getVersions().stream()
+            .filter(v -> Boolean.TRUE.equals(v.getServed()))
+            .map(
+                v ->
+                    "\""
+                        + String.join(".", group)
+                        + "."
+                        + v.getName()
+                        + "."
+                        + crd.getSpec().getNames().getKind()
+                        + "\"")
+            .toList();
+    while (true) {
+      String openApi = client.raw("/openapi/v2");
+      if (openApi != null && definitions.stream().allMatch(openApi::contains)) {
+        return crd;
+      }
+      if (System.nanoTime() > deadline) {
+        throw new IllegalStateException(
+            name + " is not in the OpenAPI document after " + timeout.toSeconds() + " s");
+      }
+      try {
+        Thread.sleep(500);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new IllegalStateException(e);
+      }
+    }
   }
 }

@@ -42,6 +42,7 @@ public final class KubeCluster {
   public static final String FIELD_MANAGER = "gpumarket-e2e";
 
   private static KubeCluster instance;
+  private static RuntimeException failure;
 
   private final Path root;
   private final Path kubeconfig;
@@ -57,8 +58,18 @@ public final class KubeCluster {
 
   /** The cluster, started on first use. */
   public static synchronized KubeCluster get() {
+    // A cluster that failed to start is not tried again by every test class: the first failure
+    // (a 20-minute build, say) is the answer for the rest of the JVM.
+    if (failure != null) {
+      throw new IllegalStateException("the cluster failed to start earlier", failure);
+    }
     if (instance == null) {
-      instance = start();
+      try {
+        instance = start();
+      } catch (RuntimeException e) {
+        failure = e;
+        throw e;
+      }
     }
     return instance;
   }
@@ -86,7 +97,15 @@ public final class KubeCluster {
     long built = System.nanoTime();
     Runtime.getRuntime()
         .addShutdownHook(
-            new Thread(() -> kubeSh(root, Duration.ofMinutes(1), "down", dir.toString())));
+            new Thread(
+                () -> {
+                  try {
+                    kubeSh(root, Duration.ofMinutes(1), "down", dir.toString());
+                  } catch (RuntimeException e) {
+                    log("stopping the cluster failed: " + e.getMessage());
+                  }
+                },
+                "kube-cluster-down"));
     Command.Result up = kubeSh(root, Duration.ofMinutes(3), "up", dir.toString());
     Path kubeconfig = Path.of(up.stdout().strip());
     log(

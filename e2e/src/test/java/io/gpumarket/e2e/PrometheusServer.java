@@ -41,6 +41,20 @@ public final class PrometheusServer implements AutoCloseable {
   private static final String BINARY =
       System.getProperty("gpumarket.e2e.prometheus", "/usr/bin/prometheus");
 
+  /**
+   * Runs Prometheus under a shell that stops it when this JVM is gone, even killed with SIGKILL
+   * (shutdown hooks do not run then), or when the shell itself is told to stop.
+   */
+  private static final String GUARD =
+      String.join(
+          "\n",
+          "owner=$1; shift",
+          "\"$@\" & child=$!",
+          "trap 'kill $child 2>/dev/null; wait $child; exit 0' TERM INT",
+          "while kill -0 $owner 2>/dev/null && kill -0 $child 2>/dev/null; do sleep 1; done",
+          "kill $child 2>/dev/null",
+          "wait $child");
+
   private final Process process;
   private final Path dir;
   private final int port;
@@ -128,6 +142,11 @@ public final class PrometheusServer implements AutoCloseable {
     try {
       process =
           new ProcessBuilder(
+                  "bash",
+                  "-c",
+                  GUARD,
+                  "prometheus-guard",
+                  Long.toString(ProcessHandle.current().pid()),
                   BINARY,
                   "--config.file=" + dir.resolve("prometheus.yml"),
                   "--storage.tsdb.path=" + dir.resolve("data"),

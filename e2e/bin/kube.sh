@@ -147,6 +147,9 @@ cmd_build() {
     log "build: built by another process meanwhile"
     return 0
   fi
+  # Holding the lock, any build.* directory is a killed build's leftover (a trap does not run on
+  # SIGKILL); each is gigabytes.
+  find "${CACHE}" -mindepth 1 -maxdepth 1 -type d -name 'build.*' -exec rm -rf {} +
   local m
   m="$(missing_packages | tr '\n' ' ')"
   [[ -z "${m// /}" ]] || die "build: missing packages: ${m}(run: $0 packages)"

@@ -107,7 +107,9 @@ cmd_packages() {
   fi
   local start=${SECONDS}
   log "packages: installing ${missing[*]:-(none; refreshing the package lists for deb-src)}"
-  as_root apt-get update -qq >&2
+  # Wait for dpkg's lock rather than fail when another apt-get (a second test run) holds it.
+  local wait_lock=(-o DPkg::Lock::Timeout=600)
+  as_root apt-get "${wait_lock[@]}" update -qq >&2
   if [[ ${#missing[@]} -gt 0 ]]; then
     # etcd-server and prometheus would start their system services on install; the tests start
     # their own. A policy-rc.d that refuses (exit 101) is the Debian way to say "don't".
@@ -119,7 +121,7 @@ cmd_packages() {
     fi
     local rc=0
     as_root env DEBIAN_FRONTEND=noninteractive \
-      apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2 || rc=$?
+      apt-get "${wait_lock[@]}" install -y -qq --no-install-recommends "${missing[@]}" >&2 || rc=$?
     if [[ ${policy_added} == true ]]; then
       as_root rm -f /usr/sbin/policy-rc.d
     fi

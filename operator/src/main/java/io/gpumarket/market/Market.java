@@ -1,14 +1,19 @@
 package io.gpumarket.market;
 
+import io.gpumarket.api.v1alpha1.ObjectRef;
 import io.gpumarket.market.Refusal.Reason;
 import io.gpumarket.market.Refusal.Rejection;
 import java.math.BigDecimal;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Comparator;
 import java.util.EnumMap;
+import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Set;
 import java.util.TreeMap;
 
 /**
@@ -21,24 +26,174 @@ import java.util.TreeMap;
  * and name. Blocks go to nodes best-fit: the node with the fewest free GPUs that still holds a
  * block first. A gang is placed whole or not at all, and no node is ever given more GPUs than
  * {@link NodeState#freeGpus()}.
+ *
+ * <p>A market is a snapshot. A caller that decides a batch of requests against one snapshot can
+ * advance it with {@link #hold} (and {@link #release}), so that each decision sees the ones before
+ * it. Not thread-safe.
+ *
+ * <p>Offers are indexed by model and sorted by price, so a decision looks only at offers of the
+ * acceptable models and stops at the first price above the best candidate found; an offer whose
+ * nodes have no free block large enough is skipped without looking at its nodes. Only a refusal
+ * looks at every offer of the acceptable models, to say why.
  */
 public final class Market {
   private final Map<String, NodeState> nodes;
-  private final List<OfferState> offers;
+
+  /** Every offer, in the order given: refusals list rejections in this order. */
+  private final List<Slot> slots;
+
+  private final Map<String, Slot[]> byModel = new HashMap<>();
+  private final Map<ObjectRef, Slot> byId = new HashMap<>();
+  private final Map<String, List<Slot>> byNode = new HashMap<>();
+
+  /** An offer and what the market keeps about it between decisions. */
+  private static final class Slot {
+    final int order;
+    OfferState offer;
+
+    /** Most free GPUs on one of its nodes that is up, uncordoned, of its provider and model. */
+    int largestFree;
+
+    Slot(int order, OfferState offer) {
+      this.order = order;
+      this.offer = offer;
+    }
+  }
 
   public Market(Iterable<NodeState> nodes, List<OfferState> offers) {
-    this.nodes = new TreeMap<>();
+    this.nodes = new HashMap<>();
     for (NodeState n : nodes) {
       this.nodes.put(n.name(), n);
     }
-    this.offers = offers;
+    this.slots = new ArrayList<>(offers.size());
+    Map<String, List<Slot>> models = new HashMap<>();
+    for (OfferState offer : offers) {
+      Slot slot = new Slot(slots.size(), offer);
+      slots.add(slot);
+      byId.putIfAbsent(offer.id(), slot);
+      models.computeIfAbsent(offer.model(), k -> new ArrayList<>()).add(slot);
+      for (String node : offer.nodes()) {
+        byNode.computeIfAbsent(node, k -> new ArrayList<>()).add(slot);
+      }
+      slot.largestFree = largestFree(offer);
+    }
+    Comparator<Slot> byPrice =
+        Comparator.comparing((Slot s) -> s.offer.price()).thenComparingInt(s -> s.order);
+    models.forEach(
+        (model, list) -> {
+          list.sort(byPrice);
+          byModel.put(model, list.toArray(new Slot[0]));
+        });
+  }
+
+  /** The state of a node now, or null if the market does not know it. */
+  public NodeState node(String name) {
+    return nodes.get(name);
+  }
+
+  /**
+   * Records that a placement now holds its GPUs, as the binder's ledger write does, so that later
+   * decisions on this snapshot see them taken.
+   */
+  public void hold(Placement placement) {
+    change(placement, 1);
+  }
+
+  /** Gives back to this snapshot the GPUs a placement held. */
+  public void release(Placement placement) {
+    change(placement, -1);
+  }
+
+  private void change(Placement placement, int sign) {
+    int total = 0;
+    for (var e : placement.gpusByNode().entrySet()) {
+      NodeState node = nodes.get(e.getKey());
+      if (node == null) {
+        throw new IllegalArgumentException("no node " + e.getKey());
+      }
+      nodes.put(node.name(), node.withHeld(node.heldGpus() + sign * e.getValue()));
+      total += e.getValue();
+    }
+    Slot slot = byId.get(placement.offer().id());
+    if (slot != null) {
+      slot.offer = slot.offer.withLeased(slot.offer.leasedGpus() + sign * total);
+    }
+    for (String name : placement.gpusByNode().keySet()) {
+      for (Slot s : byNode.getOrDefault(name, List.of())) {
+        s.largestFree = largestFree(s.offer);
+      }
+    }
+  }
+
+  private int largestFree(OfferState offer) {
+    int largest = 0;
+    for (String name : offer.nodes()) {
+      NodeState node = nodes.get(name);
+      if (node != null
+          && node.ready()
+          && node.schedulable()
+          && Objects.equals(node.provider(), offer.provider())
+          && Objects.equals(node.model(), offer.model())) {
+        largest = Math.max(largest, node.freeGpus());
+      }
+    }
+    return largest;
   }
 
   public Decision place(PlacementRequest request) {
+    if (request.offerRef() == null) {
+      Candidate best = cheapest(request);
+      if (best != null) {
+        return new Placement(
+            best.offer, best.offer.model(), best.blockNodes, request.gpusPerBlock());
+      }
+    }
+    return decide(request);
+  }
+
+  /**
+   * The best candidate among offers of the acceptable models, visiting them by price and stopping
+   * at the first one dearer than the best found; null if none fits. Records no rejections.
+   */
+  private Candidate cheapest(PlacementRequest request) {
+    Candidate best = null;
+    int need = request.gpusPerBlock();
+    List<String> models = request.models();
+    for (int preference = 0; preference < models.size(); preference++) {
+      String model = models.get(preference);
+      Slot[] offers = byModel.get(model);
+      if (offers == null || models.indexOf(model) != preference) {
+        continue;
+      }
+      for (Slot slot : offers) {
+        OfferState offer = slot.offer;
+        if (best != null && offer.price().compareTo(best.offer.price()) > 0) {
+          break;
+        }
+        if (request.maxPrice() != null && offer.price().compareTo(request.maxPrice()) > 0) {
+          break;
+        }
+        if (slot.largestFree < need
+            || offer.remainingCap() / need < request.blocks()
+            || check(offer, request) != null) {
+          continue;
+        }
+        Candidate candidate = fit(offer, preference, request, null);
+        if (candidate != null && (best == null || ORDER.compare(candidate, best) < 0)) {
+          best = candidate;
+        }
+      }
+    }
+    return best;
+  }
+
+  /** Looks at every offer the request could use: the winner, or why there is none. */
+  Decision decide(PlacementRequest request) {
     List<Rejection> rejections = new ArrayList<>();
     Candidate best = null;
     boolean anyOfferForModel = false;
-    for (OfferState offer : offers) {
+    for (Slot slot : candidates(request)) {
+      OfferState offer = slot.offer;
       if (request.offerRef() != null && !request.offerRef().equals(offer.id())) {
         continue;
       }
@@ -77,6 +232,27 @@ public final class Market {
     return explain(request, rejections);
   }
 
+  /**
+   * The offers a full decision looks at, in the order given: the named one, or those of the
+   * acceptable models (no other can qualify, and without a named offer none is reported).
+   */
+  private List<Slot> candidates(PlacementRequest request) {
+    if (request.offerRef() != null) {
+      Slot slot = byId.get(request.offerRef());
+      return slot == null ? List.of() : List.of(slot);
+    }
+    List<Slot> out = new ArrayList<>();
+    Set<String> seen = new HashSet<>();
+    for (String model : request.models()) {
+      Slot[] offers = byModel.get(model);
+      if (offers != null && seen.add(model)) {
+        out.addAll(Arrays.asList(offers));
+      }
+    }
+    out.sort(Comparator.comparingInt(s -> s.order));
+    return out;
+  }
+
   /** The offer-level checks, in the order a person would fix them. */
   private Rejection check(OfferState offer, PlacementRequest request) {
     if (!offer.currency().equals(request.currency())) {
@@ -112,20 +288,32 @@ public final class Market {
     return null;
   }
 
-  /** Places every block of the request on the offer's nodes, or records why it cannot. */
+  /**
+   * Places every block of the request on the offer's nodes, or records why it cannot (unless {@code
+   * rejections} is null).
+   */
   private Candidate fit(
       OfferState offer, int preference, PlacementRequest request, List<Rejection> rejections) {
     int need = request.gpusPerBlock();
-    Map<String, Integer> excluded = new TreeMap<>();
+    Map<String, Integer> excluded = rejections == null ? null : new TreeMap<>();
     List<NodeState> usable = new ArrayList<>();
     for (String name : offer.nodes()) {
       NodeState node = nodes.get(name);
+      if (rejections == null) {
+        if (qualifies(node, offer, request)) {
+          usable.add(node);
+        }
+        continue;
+      }
       String why = nodeProblem(node, offer, request);
       if (why != null) {
         excluded.merge(why, 1, Integer::sum);
       } else {
         usable.add(node);
       }
+    }
+    if (usable.isEmpty() && rejections == null) {
+      return null;
     }
     if (usable.isEmpty()) {
       String detail =
@@ -154,6 +342,9 @@ public final class Market {
       leftover += node.freeGpus() - take * need;
       minUptime = Math.min(minUptime, node.uptime24h() == null ? 0 : node.uptime24h());
     }
+    if (blockNodes.size() < request.blocks() && rejections == null) {
+      return null;
+    }
     if (blockNodes.size() < request.blocks()) {
       int largest = usable.stream().mapToInt(NodeState::freeGpus).max().orElse(0);
       int free = usable.stream().mapToInt(NodeState::freeGpus).sum();
@@ -179,6 +370,21 @@ public final class Market {
       return null;
     }
     return new Candidate(offer, preference, minUptime, leftover, blockNodes);
+  }
+
+  /** Whether a node of an offer can take part: {@link #nodeProblem} is null, without words. */
+  private static boolean qualifies(NodeState node, OfferState offer, PlacementRequest request) {
+    return node != null
+        && node.freeGpus() >= request.gpusPerBlock()
+        && Objects.equals(node.provider(), offer.provider())
+        && Objects.equals(node.model(), offer.model())
+        && node.ready()
+        && node.schedulable()
+        && request.tier().accepts(node.tier())
+        && (request.regions().isEmpty() || request.regions().contains(node.region()))
+        && (!request.requireVerified() || node.verified())
+        && (request.minUptimeRatio() == null
+            || (node.uptime24h() != null && node.uptime24h() >= request.minUptimeRatio()));
   }
 
   /** Why a node of an offer cannot take part, or null if it can. */

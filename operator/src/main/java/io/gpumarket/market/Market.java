@@ -204,7 +204,13 @@ public final class Market {
               new Rejection(
                   offer,
                   Reason.NoOfferForModel,
-                  "offer " + offer.id() + " sells " + offer.model() + ", not " + models(request)));
+                  () ->
+                      "offer "
+                          + offer.id()
+                          + " sells "
+                          + offer.model()
+                          + ", not "
+                          + models(request)));
         }
         continue;
       }
@@ -257,32 +263,32 @@ public final class Market {
   private Rejection check(OfferState offer, PlacementRequest request) {
     if (!offer.currency().equals(request.currency())) {
       return new Rejection(
-          offer, Reason.CurrencyMismatch, offer.id() + " is priced in " + offer.currency());
+          offer, Reason.CurrencyMismatch, () -> offer.id() + " is priced in " + offer.currency());
     }
     if (!offer.admitsTenant().test(request.tenant())) {
       return new Rejection(
           offer,
           Reason.TenantNotAdmitted,
-          offer.id() + " does not admit namespace " + request.tenant());
+          () -> offer.id() + " does not admit namespace " + request.tenant());
     }
     if (offer.suspended()) {
-      return new Rejection(offer, Reason.OfferSuspended, offer.id() + " is suspended");
+      return new Rejection(offer, Reason.OfferSuspended, () -> offer.id() + " is suspended");
     }
     if (request.maxPrice() != null && offer.price().compareTo(request.maxPrice()) > 0) {
-      return new Rejection(offer, Reason.PriceAboveCap, price(offer) + " at " + offer.id());
+      return new Rejection(offer, Reason.PriceAboveCap, () -> price(offer) + " at " + offer.id());
     }
     if (request.duration() != null) {
       if (offer.minLease() != null && request.duration().compareTo(offer.minLease()) < 0) {
         return new Rejection(
             offer,
             Reason.LeaseDurationOutOfRange,
-            offer.id() + " leases for at least " + Durations.format(offer.minLease()));
+            () -> offer.id() + " leases for at least " + Durations.format(offer.minLease()));
       }
       if (offer.maxLease() != null && request.duration().compareTo(offer.maxLease()) > 0) {
         return new Rejection(
             offer,
             Reason.LeaseDurationOutOfRange,
-            offer.id() + " leases for at most " + Durations.format(offer.maxLease()));
+            () -> offer.id() + " leases for at most " + Durations.format(offer.maxLease()));
       }
     }
     return null;
@@ -290,35 +296,41 @@ public final class Market {
 
   /**
    * Places every block of the request on the offer's nodes, or records why it cannot (unless {@code
-   * rejections} is null).
+   * rejections} is null). The words of a rejection are put together only if it is read.
    */
   private Candidate fit(
       OfferState offer, int preference, PlacementRequest request, List<Rejection> rejections) {
     int need = request.gpusPerBlock();
-    Map<String, Integer> excluded = rejections == null ? null : new TreeMap<>();
+    boolean explain = rejections != null;
+    List<NodeState> seen = explain ? new ArrayList<>(offer.nodes().size()) : null;
     List<NodeState> usable = new ArrayList<>();
     for (String name : offer.nodes()) {
       NodeState node = nodes.get(name);
-      if (rejections == null) {
-        if (qualifies(node, offer, request)) {
-          usable.add(node);
-        }
-        continue;
+      if (explain) {
+        seen.add(node);
       }
-      String why = nodeProblem(node, offer, request);
-      if (why != null) {
-        excluded.merge(why, 1, Integer::sum);
-      } else {
+      if (eligible(node, offer, request) && (explain || node.freeGpus() >= need)) {
         usable.add(node);
       }
     }
-    if (usable.isEmpty() && rejections == null) {
-      return null;
-    }
     if (usable.isEmpty()) {
-      String detail =
-          offer.id() + (excluded.isEmpty() ? " selects no GpuNode" : ": " + describe(excluded));
-      rejections.add(new Rejection(offer, Reason.NoQualifyingNode, detail));
+      if (explain) {
+        rejections.add(
+            new Rejection(
+                offer,
+                Reason.NoQualifyingNode,
+                () -> {
+                  Map<String, Integer> excluded = new TreeMap<>();
+                  for (NodeState node : seen) {
+                    String why = nodeProblem(node, offer, request);
+                    if (why != null) {
+                      excluded.merge(why, 1, Integer::sum);
+                    }
+                  }
+                  return offer.id()
+                      + (excluded.isEmpty() ? " selects no GpuNode" : ": " + describe(excluded));
+                }));
+      }
       return null;
     }
     usable.sort(Comparator.comparingInt(NodeState::freeGpus).thenComparing(NodeState::name));
@@ -342,40 +354,42 @@ public final class Market {
       leftover += node.freeGpus() - take * need;
       minUptime = Math.min(minUptime, node.uptime24h() == null ? 0 : node.uptime24h());
     }
-    if (blockNodes.size() < request.blocks() && rejections == null) {
-      return null;
-    }
     if (blockNodes.size() < request.blocks()) {
-      int largest = usable.stream().mapToInt(NodeState::freeGpus).max().orElse(0);
-      int free = usable.stream().mapToInt(NodeState::freeGpus).sum();
-      String detail =
-          offer.id()
-              + " has room for "
-              + blockNodes.size()
-              + " of "
-              + request.blocks()
-              + (request.blocks() == 1 ? " block" : " blocks")
-              + " of "
-              + need
-              + " (largest free block "
-              + largest
-              + ", "
-              + Math.min(free, offer.remainingCap())
-              + " GPUs free"
-              + (offer.gpuCap() != null && offer.remainingCap() < free
-                  ? ", capped at " + offer.gpuCap() + " by the offer"
-                  : "")
-              + ")";
-      rejections.add(new Rejection(offer, Reason.InsufficientCapacity, detail));
+      if (explain) {
+        int placed = blockNodes.size();
+        int largest = usable.stream().mapToInt(NodeState::freeGpus).max().orElse(0);
+        int free = usable.stream().mapToInt(NodeState::freeGpus).sum();
+        rejections.add(
+            new Rejection(
+                offer,
+                Reason.InsufficientCapacity,
+                () ->
+                    offer.id()
+                        + " has room for "
+                        + placed
+                        + " of "
+                        + request.blocks()
+                        + (request.blocks() == 1 ? " block" : " blocks")
+                        + " of "
+                        + need
+                        + " (largest free block "
+                        + largest
+                        + ", "
+                        + Math.min(free, offer.remainingCap())
+                        + " GPUs free"
+                        + (offer.gpuCap() != null && offer.remainingCap() < free
+                            ? ", capped at " + offer.gpuCap() + " by the offer"
+                            : "")
+                        + ")"));
+      }
       return null;
     }
     return new Candidate(offer, preference, minUptime, leftover, blockNodes);
   }
 
   /** Whether a node of an offer can take part: {@link #nodeProblem} is null, without words. */
-  private static boolean qualifies(NodeState node, OfferState offer, PlacementRequest request) {
+  private static boolean eligible(NodeState node, OfferState offer, PlacementRequest request) {
     return node != null
-        && node.freeGpus() >= request.gpusPerBlock()
         && Objects.equals(node.provider(), offer.provider())
         && Objects.equals(node.model(), offer.model())
         && node.ready()

@@ -198,7 +198,8 @@ final class CoreBench {
     int n = size.nodes();
     int o = size.offers();
     int j = size.jobs();
-    out.put("coreBytesPerNodeWithItsTwoOffers", (m3 - m0) / (double) n);
+    // m1 - m0 is the fleet and the jobs in the core's form; m2 - m3 the jobs alone.
+    out.put("coreBytesPerNodeWithItsTwoOffers", (m1 - m0 - (m2 - m3)) / (double) n);
     out.put("coreBytesPerJob", (m2 - m3) / (double) j);
     out.put("marketIndexBytesPerOffer", (m4 - m3) / (double) o);
     out.put("gpuNodeObjectBytes", (m5 - m4) / (double) n);

@@ -338,26 +338,59 @@ final class EndToEnd {
   }
 
   /**
-   * Until every job has its pods or says why the market refused it. Not until the operator stops
-   * writing: once leases run, their cost is refreshed every minute.
+   * Until every job has its pods, or says why it waits and the market, on what the API server holds
+   * now, could not place it either. Not until the operator stops writing: once leases run, their
+   * cost is refreshed every minute.
    */
   private static boolean awaitSettled(
       KubernetesClient client, List<Workload.Job> jobs, Map<String, Long> bound)
       throws InterruptedException {
     long deadline = System.currentTimeMillis() + TIMEOUT_MS;
     while (System.currentTimeMillis() < deadline) {
-      Thread.sleep(2000);
-      long refused =
-          client.resources(ComputeJob.class).inAnyNamespace().list().getItems().stream()
-              .filter(j -> !bound.containsKey(j.getMetadata().getName()))
-              .filter(j -> j.getStatus() != null && j.getStatus().message != null)
-              .filter(j -> !j.getStatus().message.startsWith("asked the market"))
-              .count();
-      if (bound.size() + refused >= jobs.size()) {
+      Thread.sleep(3000);
+      if (unsettled(client, jobs, bound) == 0) {
         return true;
       }
     }
     return false;
+  }
+
+  private static long unsettled(
+      KubernetesClient client, List<Workload.Job> jobs, Map<String, Long> bound) {
+    List<Workload.Job> waiting = jobs.stream().filter(j -> !bound.containsKey(j.name())).toList();
+    if (waiting.isEmpty()) {
+      return 0;
+    }
+    Market market = currentMarket(client);
+    Map<String, ComputeJob> stored = new HashMap<>();
+    client
+        .resources(ComputeJob.class)
+        .inAnyNamespace()
+        .list()
+        .getItems()
+        .forEach(j -> stored.put(j.getMetadata().getName(), j));
+    return waiting.stream()
+        .filter(
+            j -> {
+              ComputeJob job = stored.get(j.name());
+              return job == null
+                  || job.getStatus() == null
+                  || job.getStatus().message == null
+                  || market.place(e2eRequest(j)) instanceof Placement;
+            })
+        .count();
+  }
+
+  private static Market currentMarket(KubernetesClient client) {
+    List<GpuNode> nodes = client.resources(GpuNode.class).list().getItems();
+    List<GpuOffer> offers = client.resources(GpuOffer.class).inAnyNamespace().list().getItems();
+    Map<String, Namespace> namespaces = new HashMap<>();
+    client
+        .namespaces()
+        .list()
+        .getItems()
+        .forEach(n -> namespaces.put(n.getMetadata().getName(), n));
+    return MarketView.market(nodes, offers, namespaces::get, null);
   }
 
   private static double bestWindow(java.util.Collection<Long> times, long window) {

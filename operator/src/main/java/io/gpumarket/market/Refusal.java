@@ -1,6 +1,7 @@
 package io.gpumarket.market;
 
 import java.util.List;
+import java.util.function.Supplier;
 
 /**
  * Why a request cannot be placed now.
@@ -25,6 +26,18 @@ public record Refusal(Reason reason, String message, List<Rejection> rejections)
     InsufficientCapacity
   }
 
-  /** One offer turned down, and why. */
-  public record Rejection(OfferState offer, Reason reason, String detail) {}
+  /**
+   * One offer turned down, and why. The words are put together when read: a refusal looks at many
+   * offers and names a few.
+   */
+  public record Rejection(OfferState offer, Reason reason, Supplier<String> explanation) {
+    public Rejection(OfferState offer, Reason reason, String detail) {
+      this(offer, reason, () -> detail);
+    }
+
+    /** Why the offer was turned down, in words. */
+    public String detail() {
+      return explanation.get();
+    }
+  }
 }

@@ -440,4 +440,104 @@ class MarketTest {
     }
     assertThat(placed).as("the random market must place a good share").isGreaterThan(200);
   }
+
+  @Test
+  void anAdvancedSnapshotDecidesAsAFreshMarketAndAsAFullScan() {
+    Random random = new Random(7);
+    String[] models = {"h100-80gb", "a100-40gb", "rtx-4090", "l4"};
+    Map<String, NodeState> nodes = new java.util.TreeMap<>();
+    for (int i = 0; i < 50; i++) {
+      NodeState n =
+          new NodeState(
+              "n" + i,
+              "n" + i,
+              "p" + (i % 4),
+              i % 3 == 0 ? Tier.EDGE : Tier.DATACENTER,
+              "r" + (i % 3),
+              models[i % models.length],
+              1 << random.nextInt(4),
+              0,
+              random.nextInt(10) > 0,
+              random.nextInt(10) > 0,
+              random.nextBoolean(),
+              random.nextBoolean() ? null : random.nextDouble());
+      nodes.put(n.name(), n);
+    }
+    List<OfferState> offers = new ArrayList<>();
+    for (int i = 0; i < 40; i++) {
+      String provider = "p" + (i % 4);
+      List<String> selected = new ArrayList<>();
+      for (NodeState n : nodes.values()) {
+        if (random.nextInt(4) == 0) {
+          selected.add(n.name());
+        }
+      }
+      offers.add(
+          new OfferState(
+              new ObjectRef(provider, "o" + i),
+              provider,
+              models[random.nextInt(models.length)],
+              selected,
+              random.nextBoolean() ? null : 1 + random.nextInt(16),
+              0,
+              BigDecimal.valueOf(100 + 10 * random.nextInt(10), 2),
+              random.nextInt(20) == 0 ? "EUR" : "USD",
+              null,
+              random.nextInt(10) == 0 ? Duration.ofHours(1) : null,
+              t -> !t.equals("shut-out"),
+              random.nextInt(20) == 0));
+    }
+    Market advanced = new Market(nodes.values(), offers);
+    List<Placement> held = new ArrayList<>();
+    int placed = 0;
+    for (int i = 0; i < 3000; i++) {
+      if (!held.isEmpty() && random.nextInt(3) == 0) {
+        advanced.release(held.remove(random.nextInt(held.size())));
+      }
+      PlacementRequest req =
+          new PlacementRequest(
+              random.nextInt(30) == 0 ? "shut-out" : "t",
+              random.nextBoolean()
+                  ? List.of(models[random.nextInt(models.length)])
+                  : List.of(models[random.nextInt(models.length)], models[random.nextInt(4)]),
+              TierRequirement.values()[random.nextInt(3)],
+              random.nextBoolean() ? Set.of() : Set.of("r" + random.nextInt(3)),
+              random.nextBoolean() ? null : 0.5,
+              random.nextInt(5) == 0,
+              1 + random.nextInt(3),
+              1 << random.nextInt(4),
+              random.nextBoolean() ? null : BigDecimal.valueOf(100 + 10 * random.nextInt(10), 2),
+              "USD",
+              random.nextInt(10) == 0 ? Duration.ofHours(2) : null,
+              null);
+      List<NodeState> now = new ArrayList<>();
+      nodes.keySet().forEach(name -> now.add(advanced.node(name)));
+      List<OfferState> leased = new ArrayList<>();
+      for (OfferState o : offers) {
+        int gpus = 0;
+        for (Placement p : held) {
+          if (p.offer().id().equals(o.id())) {
+            gpus += p.blockNodes().size() * p.gpusPerBlock();
+          }
+        }
+        leased.add(o.withLeased(gpus));
+      }
+      Market fresh = new Market(now, leased);
+      Decision d = advanced.place(req);
+      assertThat(describe(d)).isEqualTo(describe(fresh.place(req)));
+      assertThat(describe(d)).isEqualTo(describe(fresh.decide(req)));
+      if (d instanceof Placement p) {
+        advanced.hold(p);
+        held.add(p);
+        placed++;
+      }
+    }
+    assertThat(placed).isGreaterThan(300);
+  }
+
+  private static String describe(Decision d) {
+    return d instanceof Placement p
+        ? p.offer().id() + " " + p.blockNodes() + " x" + p.gpusPerBlock()
+        : ((Refusal) d).reason() + ": " + ((Refusal) d).message();
+  }
 }

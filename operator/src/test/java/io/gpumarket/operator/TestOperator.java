@@ -8,12 +8,16 @@ import java.time.Duration;
  * The operator wired by hand, without CDI, exactly as Quarkus wires it: a test can start one, stop
  * it (a crash or a restart), or run two at once against the same API server.
  */
-final class TestOperator implements AutoCloseable {
+public final class TestOperator implements AutoCloseable {
   final Operator operator;
   final MarketMetrics metrics;
   final MarketCaches caches;
 
-  private TestOperator(KubernetesClient client) {
+  private TestOperator(
+      KubernetesClient client,
+      java.util.function.Consumer<
+              io.javaoperatorsdk.operator.api.config.ConfigurationServiceOverrider>
+          settings) {
     caches = new MarketCaches();
     metrics = new MarketMetrics(caches);
     var events = new EventRecorder(client);
@@ -22,12 +26,14 @@ final class TestOperator implements AutoCloseable {
     var run = new JobRun(client, binder, events, metrics, Duration.ofSeconds(2));
     operator =
         new Operator(
-            o ->
-                o.withKubernetesClient(client)
-                    .withUseSSAToPatchPrimaryResource(false)
-                    .withSSABasedCreateUpdateMatchForDependentResources(false)
-                    .withCloseClientOnStop(false)
-                    .withStopOnInformerErrorDuringStartup(false));
+            o -> {
+              o.withKubernetesClient(client)
+                  .withUseSSAToPatchPrimaryResource(false)
+                  .withSSABasedCreateUpdateMatchForDependentResources(false)
+                  .withCloseClientOnStop(false)
+                  .withStopOnInformerErrorDuringStartup(false);
+              settings.accept(o);
+            });
     operator.register(
         new GpuNodeReconciler(
             caches,
@@ -45,7 +51,16 @@ final class TestOperator implements AutoCloseable {
   }
 
   static TestOperator start(KubernetesClient client) {
-    TestOperator t = new TestOperator(client);
+    return start(client, o -> {});
+  }
+
+  /** Starts one with further settings: the benchmark's metrics and reconcile threads. */
+  public static TestOperator start(
+      KubernetesClient client,
+      java.util.function.Consumer<
+              io.javaoperatorsdk.operator.api.config.ConfigurationServiceOverrider>
+          settings) {
+    TestOperator t = new TestOperator(client, settings);
     t.operator.start();
     return t;
   }

@@ -1,0 +1,664 @@
+package io.gpumarket.bench;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.fabric8.kubernetes.api.model.HasMetadata;
+import io.fabric8.kubernetes.api.model.Namespace;
+import io.fabric8.kubernetes.api.model.Pod;
+import io.fabric8.kubernetes.api.model.apiextensions.v1.CustomResourceDefinition;
+import io.fabric8.kubernetes.client.Config;
+import io.fabric8.kubernetes.client.ConfigBuilder;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.KubernetesClientBuilder;
+import io.fabric8.kubernetes.client.dsl.NonDeletingOperation;
+import io.fabric8.kubernetes.client.http.HttpClient;
+import io.fabric8.kubernetes.client.http.HttpRequest;
+import io.fabric8.kubernetes.client.http.HttpResponse;
+import io.fabric8.kubernetes.client.informers.ResourceEventHandler;
+import io.fabric8.kubernetes.client.informers.SharedIndexInformer;
+import io.gpumarket.api.tools.CrdFinisher;
+import io.gpumarket.api.v1alpha1.ComputeJob;
+import io.gpumarket.api.v1alpha1.GpuAllocation;
+import io.gpumarket.api.v1alpha1.GpuNode;
+import io.gpumarket.api.v1alpha1.GpuOffer;
+import io.gpumarket.market.Market;
+import io.gpumarket.market.Placement;
+import io.gpumarket.market.PlacementRequest;
+import io.gpumarket.operator.Labels;
+import io.gpumarket.operator.MarketView;
+import io.gpumarket.operator.TestOperator;
+import io.javaoperatorsdk.operator.api.monitoring.Metrics;
+import io.javaoperatorsdk.operator.api.reconciler.RetryInfo;
+import java.io.BufferedReader;
+import java.io.InputStream;
+import java.io.InputStreamReader;
+import java.lang.management.ManagementFactory;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.LongAdder;
+
+/**
+ * The operator end to end through an API server: from jobs created to pods created. The API server
+ * is fabric8's mock in a child process, or the cluster of a kubeconfig. The operator is wired as
+ * its tests wire it ({@link TestOperator}), with its requests counted on its own client.
+ *
+ * <p>The jobs are the workload's first jobs up to {@link Quality#LOAD} of the fleet's GPUs, all
+ * created at once. No node agent runs, so hosts have no uptime history and are not verified: the
+ * jobs' uptime and verification constraints are dropped here (the market core parts keep them).
+ */
+final class EndToEnd {
+  static final long TIMEOUT_MS = Long.getLong("bench.e2eTimeoutSeconds", 900) * 1000;
+
+  private EndToEnd() {}
+
+  static Map<String, Object> run(Workload w, String kubeconfig) throws Exception {
+    java.util.logging.Logger.getLogger("").setLevel(java.util.logging.Level.WARNING);
+    Map<String, Object> out = new LinkedHashMap<>();
+    Process server = null;
+    Config config;
+    if (kubeconfig == null) {
+      server = startMock();
+      String url = new BufferedReader(new InputStreamReader(server.getInputStream())).readLine();
+      if (url == null || !url.startsWith("url ")) {
+        throw new IllegalStateException("the mock API server did not start: " + url);
+      }
+      config =
+          new ConfigBuilder()
+              .withMasterUrl(url.substring(4))
+              .withTrustCerts(true)
+              .withNamespace("default")
+              .build();
+      out.put("apiServer", "fabric8 mock (CRUD, strict), own process");
+    } else {
+      config = Config.fromKubeconfig(Files.readString(Path.of(kubeconfig)));
+      out.put("apiServer", "kubeconfig " + kubeconfig + " (" + config.getMasterUrl() + ")");
+    }
+    config.setRequestTimeout(60_000);
+    ApiCounter counter = new ApiCounter();
+    ReconcileCounter reconciles = new ReconcileCounter();
+    try (KubernetesClient admin = new KubernetesClientBuilder().withConfig(config).build();
+        KubernetesClient client =
+            new KubernetesClientBuilder()
+                .withConfig(config)
+                .withHttpClientBuilderConsumer(b -> b.addOrReplaceInterceptor("bench", counter))
+                .build()) {
+      installCrds(admin);
+      long t0 = System.nanoTime();
+      createFleet(admin, w);
+      out.put("fleetSetupSeconds", (System.nanoTime() - t0) / 1e9);
+      List<Workload.Job> jobs = batch(w);
+      Map<String, Workload.Job> byName = new HashMap<>();
+      jobs.forEach(j -> byName.put(j.name(), j));
+      Map<String, Long> created = new ConcurrentHashMap<>();
+      Map<String, Long> bound = new ConcurrentHashMap<>();
+      Map<String, Integer> podsSeen = new ConcurrentHashMap<>();
+      SharedIndexInformer<Pod> pods =
+          admin
+              .pods()
+              .inAnyNamespace()
+              .withLabel(Labels.MANAGED_BY, Labels.MANAGER)
+              .inform(
+                  new ResourceEventHandler<>() {
+                    @Override
+                    public void onAdd(Pod pod) {
+                      String job = pod.getMetadata().getLabels().get(Labels.JOB);
+                      Workload.Job j = byName.get(job);
+                      if (j != null && podsSeen.merge(job, 1, Integer::sum) == j.replicas()) {
+                        bound.putIfAbsent(job, System.nanoTime());
+                      }
+                    }
+
+                    @Override
+                    public void onUpdate(Pod oldPod, Pod newPod) {}
+
+                    @Override
+                    public void onDelete(Pod pod, boolean unknown) {}
+                  });
+
+      TestOperator operator =
+          TestOperator.start(
+              client, o -> o.withMetrics(reconciles).withConcurrentReconciliationThreads(8));
+      try {
+        awaitFleetReady(admin, w);
+        awaitQuiet(counter, 3_000);
+        Map<String, Long> before = counter.snapshot();
+        Map<String, Long> reconcilesBefore = reconciles.snapshot();
+        long writesBefore = counter.writes.sum();
+        long conflictsBefore = conflicts(counter);
+        long cpuBefore = processCpuNanos();
+
+        long start = System.nanoTime();
+        for (Workload.Job j : jobs) {
+          admin.resource(e2eJob(j)).create();
+          created.put(j.name(), System.nanoTime());
+        }
+        long createdAll = System.nanoTime();
+        boolean settled = awaitSettled(admin, jobs, bound);
+        long end = System.nanoTime();
+        long cpu = processCpuNanos() - cpuBefore;
+        Map<String, Long> requests = ApiCounter.minus(counter.snapshot(), before);
+        Map<String, Long> reconcileCounts =
+            ApiCounter.minus(reconciles.snapshot(), reconcilesBefore);
+        long writes = counter.writes.sum() - writesBefore;
+
+        int nBound = bound.size();
+        out.put("jobsCreated", jobs.size());
+        out.put("jobsBound", nBound);
+        out.put("jobsWaiting", jobs.size() - nBound);
+        out.put("settled", settled);
+        out.put("createSeconds", (createdAll - start) / 1e9);
+        long lastBind = bound.values().stream().mapToLong(Long::longValue).max().orElse(start);
+        double seconds = (lastBind - start) / 1e9;
+        out.put("jobsPerSecond", nBound / Math.max(seconds, 1e-9));
+        out.put("bindSpanSeconds", seconds);
+        out.put("bestMinuteJobsPerSecond", bestWindow(bound.values(), 60_000_000_000L));
+        out.put("runShorterThanOneMinute", seconds < 60);
+        long[] waits =
+            bound.entrySet().stream()
+                .mapToLong(e -> e.getValue() - created.get(e.getKey()))
+                .sorted()
+                .toArray();
+        out.put("bindP50S", CoreBench.percentile(waits, waits.length, 0.5) / 1e9);
+        out.put("bindP90S", CoreBench.percentile(waits, waits.length, 0.9) / 1e9);
+        out.put("bindP99S", CoreBench.percentile(waits, waits.length, 0.99) / 1e9);
+        Map<String, Long> writesByKind = new TreeMap<>();
+        Map<String, Long> readsByKind = new TreeMap<>();
+        requests.forEach(
+            (k, v) ->
+                (ApiCounter.isWrite(k.substring(0, k.indexOf(' '))) ? writesByKind : readsByKind)
+                    .put(k, v));
+        out.put("writes", writes);
+        out.put("writesPerBoundJob", writes / (double) Math.max(1, nBound));
+        Map<String, Double> perJob = new TreeMap<>();
+        writesByKind.forEach((k, v) -> perJob.put(k, v / (double) Math.max(1, nBound)));
+        out.put("writesPerBoundJobByKind", perJob);
+        long podCreates = writesByKind.getOrDefault("POST pods", 0L);
+        out.put(
+            "writesPerBoundJobBesidesPods", (writes - podCreates) / (double) Math.max(1, nBound));
+        out.put("readsByKind", readsByKind);
+        out.put("conflicts", conflicts(counter) - conflictsBefore);
+        out.put("responseCodes", counter.codes());
+        out.put("reconciles", reconcileCounts);
+        out.put(
+            "reconcilesPerJob",
+            reconcileCounts.values().stream().mapToLong(Long::longValue).sum()
+                / (double) jobs.size());
+        out.put("cpuMsPerJob", cpu / 1e6 / Math.max(1, nBound));
+        out.put(
+            "cpuNote", "process CPU of the operator's JVM (operator and the driver creating jobs)");
+        out.put("heapAfterGcMiB", CoreBench.used() / 1048576.0);
+        out.put("rssMiB", rssMiB());
+        out.put("invariants", invariants(admin, w, jobs, bound).toMap());
+      } finally {
+        operator.close();
+        pods.close();
+      }
+      Map<String, Object> ceiling = ceiling(admin, counter, out);
+      out.putAll(ceiling);
+      out.put("run", true);
+    } finally {
+      if (server != null) {
+        server.getOutputStream().close();
+        server.destroy();
+        server.waitFor(10, TimeUnit.SECONDS);
+      }
+    }
+    return out;
+  }
+
+  /** The first jobs of the stream, up to {@link Quality#LOAD} of the healthy GPUs. */
+  static List<Workload.Job> batch(Workload w) {
+    List<Workload.Job> out = new ArrayList<>();
+    long cap = (long) (Quality.LOAD * w.healthyGpus());
+    long sum = 0;
+    for (Workload.Job j : w.jobs) {
+      if (sum + j.gpus() > cap) {
+        break;
+      }
+      sum += j.gpus();
+      out.add(j);
+    }
+    return out;
+  }
+
+  private static Process startMock() throws Exception {
+    String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+    ProcessBuilder pb =
+        new ProcessBuilder(
+            java,
+            "-Xmx2g",
+            "-cp",
+            System.getProperty("java.class.path"),
+            MockApiServer.class.getName());
+    pb.redirectError(ProcessBuilder.Redirect.DISCARD);
+    return pb.start();
+  }
+
+  private static void installCrds(KubernetesClient client) throws Exception {
+    for (Class<?> resource : CrdFinisher.RESOURCES) {
+      String file = "/META-INF/fabric8/" + CrdFinisher.crdFileName(resource);
+      try (InputStream in = EndToEnd.class.getResourceAsStream(file)) {
+        var crd = client.getKubernetesSerialization().unmarshal(in, CustomResourceDefinition.class);
+        client
+            .apiextensions()
+            .v1()
+            .customResourceDefinitions()
+            .resource(crd)
+            .createOr(NonDeletingOperation::update);
+      }
+    }
+  }
+
+  private static void createFleet(KubernetesClient client, Workload w) throws Exception {
+    for (Namespace ns : Kube.namespaces(w)) {
+      client.resource(ns).createOr(NonDeletingOperation::update);
+    }
+    List<HasMetadata> objects = new ArrayList<>();
+    for (Workload.Node n : w.nodes) {
+      objects.add(Kube.node(n));
+      objects.add(Kube.gpuNode(n, false));
+    }
+    w.offers.forEach(o -> objects.add(Kube.offer(o)));
+    ExecutorService pool = Executors.newFixedThreadPool(4);
+    List<Future<?>> done = new ArrayList<>();
+    for (HasMetadata o : objects) {
+      done.add(pool.submit(() -> client.resource(o).createOr(NonDeletingOperation::update)));
+    }
+    for (Future<?> f : done) {
+      f.get();
+    }
+    pool.shutdown();
+  }
+
+  private static ComputeJob e2eJob(Workload.Job j) {
+    ComputeJob job = Kube.job(j);
+    job.getSpec().gpu.minUptimeRatio = null;
+    job.getSpec().gpu.requireVerified = false;
+    return job;
+  }
+
+  private static PlacementRequest e2eRequest(Workload.Job j) {
+    PlacementRequest r = j.request();
+    return new PlacementRequest(
+        r.tenant(),
+        r.models(),
+        r.tier(),
+        r.regions(),
+        null,
+        false,
+        r.blocks(),
+        r.gpusPerBlock(),
+        r.maxPrice(),
+        r.currency(),
+        r.duration(),
+        null);
+  }
+
+  private static void awaitFleetReady(KubernetesClient client, Workload w) throws Exception {
+    long deadline = System.currentTimeMillis() + TIMEOUT_MS;
+    while (System.currentTimeMillis() < deadline) {
+      long ready =
+          client.resources(GpuNode.class).list().getItems().stream()
+              .filter(n -> n.getStatus() != null && n.getStatus().allocatableGpus != null)
+              .count();
+      long offers =
+          client.resources(GpuOffer.class).inAnyNamespace().list().getItems().stream()
+              .filter(o -> o.getStatus() != null)
+              .count();
+      if (ready == w.nodes.size() && offers == w.offers.size()) {
+        return;
+      }
+      Thread.sleep(1000);
+    }
+    throw new IllegalStateException("the operator did not take in the fleet in time");
+  }
+
+  private static void awaitQuiet(ApiCounter counter, long quietMs) throws InterruptedException {
+    long last = -1;
+    long since = System.currentTimeMillis();
+    while (System.currentTimeMillis() - since < quietMs) {
+      long now = counter.writes.sum();
+      if (now != last) {
+        last = now;
+        since = System.currentTimeMillis();
+      }
+      Thread.sleep(200);
+    }
+  }
+
+  /**
+   * Until every job has its pods, or says why it waits and the market, on what the API server holds
+   * now, could not place it either. Not until the operator stops writing: once leases run, their
+   * cost is refreshed every minute.
+   */
+  private static boolean awaitSettled(
+      KubernetesClient client, List<Workload.Job> jobs, Map<String, Long> bound)
+      throws InterruptedException {
+    long deadline = System.currentTimeMillis() + TIMEOUT_MS;
+    while (System.currentTimeMillis() < deadline) {
+      Thread.sleep(3000);
+      if (unsettled(client, jobs, bound) == 0) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  private static long unsettled(
+      KubernetesClient client, List<Workload.Job> jobs, Map<String, Long> bound) {
+    List<Workload.Job> waiting = jobs.stream().filter(j -> !bound.containsKey(j.name())).toList();
+    if (waiting.isEmpty()) {
+      return 0;
+    }
+    Market market = currentMarket(client);
+    Map<String, ComputeJob> stored = new HashMap<>();
+    client
+        .resources(ComputeJob.class)
+        .inAnyNamespace()
+        .list()
+        .getItems()
+        .forEach(j -> stored.put(j.getMetadata().getName(), j));
+    return waiting.stream()
+        .filter(
+            j -> {
+              ComputeJob job = stored.get(j.name());
+              return job == null
+                  || job.getStatus() == null
+                  || job.getStatus().message == null
+                  || market.place(e2eRequest(j)) instanceof Placement;
+            })
+        .count();
+  }
+
+  private static Market currentMarket(KubernetesClient client) {
+    List<GpuNode> nodes = client.resources(GpuNode.class).list().getItems();
+    List<GpuOffer> offers = client.resources(GpuOffer.class).inAnyNamespace().list().getItems();
+    Map<String, Namespace> namespaces = new HashMap<>();
+    client
+        .namespaces()
+        .list()
+        .getItems()
+        .forEach(n -> namespaces.put(n.getMetadata().getName(), n));
+    return MarketView.market(nodes, offers, namespaces::get, null);
+  }
+
+  private static double bestWindow(java.util.Collection<Long> times, long window) {
+    long[] t = times.stream().mapToLong(Long::longValue).sorted().toArray();
+    if (t.length == 0) {
+      return 0;
+    }
+    if (t[t.length - 1] - t[0] < window) {
+      return t.length / Math.max((t[t.length - 1] - t[0]) / 1e9, 1e-9);
+    }
+    int best = 0;
+    int j = 0;
+    for (int i = 0; i < t.length; i++) {
+      while (t[i] - t[j] > window) {
+        j++;
+      }
+      best = Math.max(best, i - j + 1);
+    }
+    return best / (window / 1e9);
+  }
+
+  private static long conflicts(ApiCounter counter) {
+    LongAdder c = counter.codes.get(409);
+    return c == null ? 0 : c.sum();
+  }
+
+  private static long processCpuNanos() {
+    return ((com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean())
+        .getProcessCpuTime();
+  }
+
+  static double rssMiB() {
+    try {
+      for (String line : Files.readAllLines(Path.of("/proc/self/status"))) {
+        if (line.startsWith("VmRSS:")) {
+          return Long.parseLong(line.replaceAll("[^0-9]", "")) / 1024.0;
+        }
+      }
+    } catch (Exception e) {
+      // not Linux
+    }
+    return Double.NaN;
+  }
+
+  /**
+   * From the API server's final state: no node holds more GPUs than it has, every waiting job says
+   * why, and none of them could be placed on what is left.
+   */
+  private static Invariants.Report invariants(
+      KubernetesClient client, Workload w, List<Workload.Job> jobs, Map<String, Long> bound) {
+    Invariants.Report report = new Invariants.Report();
+    List<GpuNode> nodes = client.resources(GpuNode.class).list().getItems();
+    List<GpuOffer> offers = client.resources(GpuOffer.class).inAnyNamespace().list().getItems();
+    Map<String, Namespace> namespaces = new HashMap<>();
+    client
+        .namespaces()
+        .list()
+        .getItems()
+        .forEach(n -> namespaces.put(n.getMetadata().getName(), n));
+    Map<String, Integer> perLease = new HashMap<>();
+    for (GpuNode n : nodes) {
+      int held = 0;
+      for (GpuAllocation a : MarketView.allocations(n)) {
+        held += a.gpus;
+        perLease.merge(a.leaseUid + "@" + n.getMetadata().getName(), 1, Integer::sum);
+      }
+      int healthy =
+          n.getStatus() == null || n.getStatus().allocatableGpus == null
+              ? 0
+              : n.getStatus().allocatableGpus;
+      if (held > healthy) {
+        report.violation(n.getMetadata().getName() + " holds " + held + " of " + healthy + " GPUs");
+      }
+    }
+    perLease.forEach(
+        (k, v) -> {
+          if (v > 1) {
+            report.violation("lease " + k + " holds GPUs of one node twice");
+          }
+        });
+    Market market = MarketView.market(nodes, offers, namespaces::get, null);
+    Map<String, ComputeJob> stored = new HashMap<>();
+    client
+        .resources(ComputeJob.class)
+        .inAnyNamespace()
+        .list()
+        .getItems()
+        .forEach(j -> stored.put(j.getMetadata().getName(), j));
+    for (Workload.Job j : jobs) {
+      if (bound.containsKey(j.name())) {
+        report.bound++;
+        continue;
+      }
+      report.waiting++;
+      ComputeJob job = stored.get(j.name());
+      String message = job == null || job.getStatus() == null ? null : job.getStatus().message;
+      if (message == null || message.isBlank()) {
+        report.violation(j.name() + " waits without a reason");
+      } else {
+        report.waitingWithReason++;
+      }
+      if (market.place(e2eRequest(j)) instanceof Placement) {
+        report.violation(j.name() + " could be served now but waits: " + message);
+      } else if (job != null && job.getStatus() != null) {
+        report.reasons.merge(String.valueOf(job.getStatus().phase), 1, Integer::sum);
+      }
+    }
+    return report;
+  }
+
+  /**
+   * The API server's raw rate for the operator's writes: each kind of write the operator made,
+   * replayed from a sample on the same server, with as many objects stored, one at a time. The
+   * ceiling is the jobs per second the server could take if it did nothing but those writes.
+   */
+  private static Map<String, Object> ceiling(
+      KubernetesClient admin, ApiCounter counter, Map<String, Object> run) throws Exception {
+    Map<String, Object> out = new LinkedHashMap<>();
+    @SuppressWarnings("unchecked")
+    Map<String, Double> perJob = (Map<String, Double>) run.get("writesPerBoundJobByKind");
+    if (perJob == null || perJob.isEmpty()) {
+      return out;
+    }
+    ObjectMapper json = new ObjectMapper();
+    HttpClient http = admin.getHttpClient();
+    Map<String, Double> rates = new TreeMap<>();
+    double secondsPerJob = 0;
+    long replayed = 0;
+    double replaySeconds = 0;
+    int n = Integer.getInteger("bench.rawWrites", 200);
+    for (var e : perJob.entrySet()) {
+      List<ApiCounter.Sample> samples = counter.samples.get(e.getKey());
+      if (samples == null || samples.isEmpty()) {
+        continue;
+      }
+      ApiCounter.Sample s = samples.get(0);
+      long elapsed = 0;
+      int ok = 0;
+      switch (s.method()) {
+        case "POST" -> {
+          for (int i = 0; i < n; i++) {
+            ObjectNode body = (ObjectNode) json.readTree(s.body());
+            ObjectNode meta = (ObjectNode) body.get("metadata");
+            String name = meta.has("name") ? meta.get("name").asText() : "raw";
+            meta.put("name", (name.length() > 40 ? name.substring(0, 40) : name) + "-raw-" + i);
+            meta.remove("resourceVersion");
+            meta.remove("uid");
+            meta.remove("generateName");
+            long t = System.nanoTime();
+            HttpResponse<String> r = send(http, "POST", s.uri(), s.contentType(), body.toString());
+            elapsed += System.nanoTime() - t;
+            ok += r.isSuccessful() ? 1 : 0;
+          }
+        }
+        case "PUT" -> {
+          String base = s.uri().replaceAll("/status$", "");
+          String current = send(http, "GET", base, null, null).body();
+          for (int i = 0; i < n && current != null; i++) {
+            long t = System.nanoTime();
+            HttpResponse<String> r = send(http, "PUT", s.uri(), "application/json", current);
+            elapsed += System.nanoTime() - t;
+            if (r.isSuccessful()) {
+              ok++;
+              current = r.body();
+            } else {
+              current = send(http, "GET", base, null, null).body();
+            }
+          }
+        }
+        case "PATCH" -> {
+          // The same patch again, less the resourceVersion precondition JOSDK adds.
+          String body = s.body();
+          String type = s.contentType();
+          if (body.startsWith("[")) {
+            var ops = json.readTree(body);
+            var kept = json.createArrayNode();
+            ops.forEach(
+                op -> {
+                  if (!op.path("path").asText().equals("/metadata/resourceVersion")) {
+                    kept.add(op);
+                  }
+                });
+            body = kept.toString();
+            type = type == null ? "application/json-patch+json" : type;
+          } else {
+            type = type == null ? "application/merge-patch+json" : type;
+          }
+          for (int i = 0; i < n; i++) {
+            long t = System.nanoTime();
+            HttpResponse<String> r = send(http, "PATCH", s.uri(), type, body);
+            elapsed += System.nanoTime() - t;
+            ok += r.isSuccessful() ? 1 : 0;
+          }
+        }
+        case "DELETE" -> {
+          String current = send(http, "GET", s.uri(), null, null).body();
+          List<String> copies = new ArrayList<>();
+          for (int i = 0; i < n && current != null; i++) {
+            ObjectNode body = (ObjectNode) json.readTree(current);
+            ObjectNode meta = (ObjectNode) body.get("metadata");
+            String name = meta.get("name").asText();
+            String copy = (name.length() > 40 ? name.substring(0, 40) : name) + "-raw-del-" + i;
+            meta.put("name", copy);
+            meta.remove("resourceVersion");
+            meta.remove("uid");
+            meta.remove("finalizers");
+            String collection = s.uri().substring(0, s.uri().lastIndexOf('/'));
+            if (send(http, "POST", collection, "application/json", body.toString())
+                .isSuccessful()) {
+              copies.add(collection + "/" + copy);
+            }
+          }
+          for (String uri : copies) {
+            long t = System.nanoTime();
+            HttpResponse<String> r = send(http, "DELETE", uri, null, null);
+            elapsed += System.nanoTime() - t;
+            ok += r.isSuccessful() ? 1 : 0;
+          }
+        }
+        default -> {}
+      }
+      if (ok == 0) {
+        System.err.printf(
+            "raw replay of %s failed: %s %s [%s] %s%n",
+            e.getKey(), s.method(), s.uri(), s.contentType(), s.body());
+        rates.put(e.getKey(), Double.NaN);
+        continue;
+      }
+      double rate = ok / (elapsed / 1e9);
+      rates.put(e.getKey(), rate);
+      secondsPerJob += e.getValue() / rate;
+      replayed += ok;
+      replaySeconds += elapsed / 1e9;
+    }
+    out.put("rawRatesPerSecondByKind", rates);
+    out.put("rawWritesPerSecond", replayed / Math.max(replaySeconds, 1e-9));
+    double ceiling = 1 / secondsPerJob;
+    out.put("ceilingJobsPerSecond", ceiling);
+    out.put("fractionOfCeiling", ((Number) run.get("jobsPerSecond")).doubleValue() / ceiling);
+    return out;
+  }
+
+  private static HttpResponse<String> send(
+      HttpClient http, String method, String uri, String contentType, String body)
+      throws Exception {
+    HttpRequest.Builder b = http.newHttpRequestBuilder().uri(uri);
+    if (body != null) {
+      b.method(method, contentType == null ? "application/json" : contentType, body);
+    } else if (!method.equals("GET")) {
+      b.method(method, "application/json", "");
+    }
+    return http.sendAsync(b.build(), String.class).get(60, TimeUnit.SECONDS);
+  }
+
+  /** Counts reconciles by kind, through JOSDK's metrics hook. */
+  static final class ReconcileCounter implements Metrics {
+    final Map<String, LongAdder> counts = new ConcurrentHashMap<>();
+
+    @Override
+    public void reconcileCustomResource(
+        HasMetadata resource, RetryInfo retryInfo, Map<String, Object> metadata) {
+      counts.computeIfAbsent(resource.getKind(), k -> new LongAdder()).increment();
+    }
+
+    Map<String, Long> snapshot() {
+      Map<String, Long> m = new TreeMap<>();
+      counts.forEach((k, v) -> m.put(k, v.sum()));
+      return m;
+    }
+  }
+}

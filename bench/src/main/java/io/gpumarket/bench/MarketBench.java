@@ -1,0 +1,174 @@
+package io.gpumarket.bench;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import java.io.IOException;
+import java.lang.management.ManagementFactory;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+
+/**
+ * Measures the market against its ceilings and prints the figures: the market core in memory, the
+ * quality of its placements against an optimum bound, and the operator end to end through an API
+ * server. A program, not a test.
+ *
+ * <p>{@code --size S|M|L|XS|all} (default {@code S,M}; a comma list works), {@code --seed N},
+ * {@code --out FILE} (JSON, default {@code bench-results.json}), {@code --kubeconfig PATH} (run the
+ * end-to-end part against that cluster instead of the mock API server), {@code --skip-e2e}, {@code
+ * --e2e-sizes S,M} (sizes that also run end to end; default S and M).
+ */
+public final class MarketBench {
+  private MarketBench() {}
+
+  public static void main(String... args) throws Exception {
+    List<String> flags = Arrays.asList(args);
+    String sizeArg = option(flags, "--size", "S,M");
+    List<String> sizes =
+        sizeArg.equalsIgnoreCase("all") ? List.of("S", "M", "L") : List.of(sizeArg.split(","));
+    long seed = Long.parseLong(option(flags, "--seed", "20261122"));
+    Path out = Path.of(option(flags, "--out", "bench-results.json"));
+    String kubeconfig = option(flags, "--kubeconfig", null);
+    boolean e2e = !flags.contains("--skip-e2e");
+    List<String> e2eSizes = List.of(option(flags, "--e2e-sizes", "S,M").toUpperCase().split(","));
+
+    Map<String, Object> result = new LinkedHashMap<>();
+    result.put("machine", machine());
+    result.put("seed", seed);
+    Map<String, Object> bySize = new LinkedHashMap<>();
+    result.put("sizes", bySize);
+    for (String name : sizes) {
+      Workload.Size size = Workload.Size.of(name.trim());
+      Map<String, Object> r =
+          runSize(size, seed, e2e && e2eSizes.contains(size.name()), kubeconfig);
+      bySize.put(size.name(), r);
+      write(out, result); // what is measured survives a later failure
+    }
+    result.put("loadAverageAtEnd", loadAverage());
+    result.put("targets", Targets.evaluate(bySize));
+    write(out, result);
+    Report.print(result, System.out);
+    System.out.println("\nJSON: " + out.toAbsolutePath());
+    System.exit(0);
+  }
+
+  static Map<String, Object> runSize(Workload.Size size, long seed, boolean e2e, String kubeconfig)
+      throws Exception {
+    Map<String, Object> r = new LinkedHashMap<>();
+    System.err.printf("[%s] size %s: generating%n", Instant.now(), size.name());
+    long t = System.nanoTime();
+    Workload w = Workload.generate(size, seed);
+    r.put("size", Map.of("gpuNodes", size.nodes(), "offers", size.offers(), "jobs", size.jobs()));
+    r.put("workload", describe(w, (System.nanoTime() - t) / 1e6));
+    r.put("loadAverageAtStart", loadAverage());
+    System.err.printf("[%s] size %s: market core%n", Instant.now(), size.name());
+    r.put("core", CoreBench.run(w));
+    System.err.printf("[%s] size %s: heap%n", Instant.now(), size.name());
+    w = null;
+    r.put("heap", CoreBench.heap(size, seed));
+    w = Workload.generate(size, seed);
+    System.err.printf("[%s] size %s: quality%n", Instant.now(), size.name());
+    r.put("quality", qualityMap(new Quality(w).run()));
+    if (e2e) {
+      System.err.printf("[%s] size %s: end to end%n", Instant.now(), size.name());
+      r.put("e2e", EndToEnd.run(w, kubeconfig));
+    } else {
+      r.put("e2e", Map.of("run", false));
+    }
+    r.put("loadAverageAtEnd", loadAverage());
+    return r;
+  }
+
+  static Map<String, Object> describe(Workload w, double ms) {
+    Map<String, Object> d = new LinkedHashMap<>();
+    d.put("generateMs", ms);
+    d.put("healthyGpus", w.healthyGpus());
+    d.put("jobGpus", w.jobs.stream().mapToLong(Workload.Job::gpus).sum());
+    Map<String, Long> models = new java.util.TreeMap<>();
+    w.nodes.forEach(
+        n -> models.merge(n.state().model(), (long) n.state().healthyGpus(), Long::sum));
+    d.put("gpusByModel", models);
+    d.put(
+        "edgeNodes", w.nodes.stream().filter(n -> n.state().tier().name().equals("EDGE")).count());
+    d.put("providers", w.nodes.stream().map(n -> n.state().provider()).distinct().count());
+    d.put("regions", w.nodes.stream().map(n -> n.state().region()).distinct().count());
+    d.put("gangJobs", w.jobs.stream().filter(j -> j.replicas() > 1).count());
+    d.put("slaJobs", w.jobs.stream().filter(j -> j.request().minUptimeRatio() != null).count());
+    d.put("unservableJobs", w.jobs.stream().filter(j -> j.unservable() != null).count());
+    return d;
+  }
+
+  static Map<String, Object> qualityMap(Quality.Result q) {
+    Map<String, Object> m = new LinkedHashMap<>();
+    m.put("batchJobs", q.batchJobs());
+    m.put("batchGpus", q.batchGpus());
+    m.put("load", Quality.LOAD);
+    m.put("maxPlaceableGpus", q.maxPlaceable());
+    m.put("boundSeconds", q.boundSeconds());
+    List<Map<String, Object>> policies = new ArrayList<>();
+    for (Quality.Policy p : q.policies()) {
+      Map<String, Object> pm = new LinkedHashMap<>();
+      pm.put("policy", p.name());
+      pm.put("jobsPlaced", p.jobs());
+      pm.put("gpusPlaced", p.gpus());
+      pm.put("costPerHour", p.cost());
+      pm.put("optimumBoundForSameJobs", p.bound());
+      pm.put("costOverOptimum", p.costRatio());
+      pm.put(
+          "gpusOverMaxPlaceable", q.maxPlaceable() == 0 ? 1 : p.gpus() / (double) q.maxPlaceable());
+      policies.add(pm);
+    }
+    m.put("policies", policies);
+    m.put("invariants", q.invariants().toMap());
+    return m;
+  }
+
+  static Map<String, Object> machine() {
+    Map<String, Object> m = new LinkedHashMap<>();
+    m.put("cores", Runtime.getRuntime().availableProcessors());
+    m.put("maxHeapMiB", Runtime.getRuntime().maxMemory() / 1048576);
+    m.put("java", System.getProperty("java.vm.name") + " " + System.getProperty("java.version"));
+    m.put("os", System.getProperty("os.name") + " " + System.getProperty("os.arch"));
+    m.put("cpu", cpuModel());
+    m.put("startedAt", Instant.now().toString());
+    m.put("loadAverage", loadAverage());
+    return m;
+  }
+
+  static String cpuModel() {
+    try {
+      return Files.readAllLines(Path.of("/proc/cpuinfo")).stream()
+          .filter(l -> l.startsWith("model name"))
+          .map(l -> l.substring(l.indexOf(':') + 1).trim())
+          .findFirst()
+          .orElse("unknown");
+    } catch (IOException e) {
+      return "unknown";
+    }
+  }
+
+  static String loadAverage() {
+    try {
+      String[] f = Files.readString(Path.of("/proc/loadavg")).trim().split("\\s+");
+      return f[0] + " " + f[1] + " " + f[2];
+    } catch (IOException e) {
+      return String.format(
+          Locale.ROOT, "%.2f", ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage());
+    }
+  }
+
+  static void write(Path out, Map<String, Object> result) throws IOException {
+    new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValue(out.toFile(), result);
+  }
+
+  private static String option(List<String> flags, String name, String fallback) {
+    int i = flags.indexOf(name);
+    return i >= 0 && i + 1 < flags.size() ? flags.get(i + 1) : fallback;
+  }
+}

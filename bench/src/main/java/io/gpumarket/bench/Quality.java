@@ -1,0 +1,324 @@
+package io.gpumarket.bench;
+
+import io.gpumarket.market.Decision;
+import io.gpumarket.market.Market;
+import io.gpumarket.market.NodeState;
+import io.gpumarket.market.OfferState;
+import io.gpumarket.market.Placement;
+import io.gpumarket.market.PlacementRequest;
+import io.gpumarket.market.Refusal;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Random;
+import java.util.TreeSet;
+
+/**
+ * Quality of the placements: a batch of pending jobs on a free fleet, placed in arrival order by
+ * the market and by two naive policies, against a bound on the optimum.
+ *
+ * <p>The bound is a relaxation solved exactly as a min-cost flow: jobs (grouped in classes of equal
+ * constraints) send their GPUs to groups of interchangeable nodes, at the price of the cheapest
+ * offer that may sell that node to that job; a node takes at most its healthy GPUs. It drops three
+ * constraints that make the true optimum NP-hard (a bin packing with gangs): a block's GPUs may be
+ * split across nodes, a gang may be placed in part, and offer caps are ignored. So its maximum flow
+ * is at least the most GPUs any policy can place, and its min cost for a given set of jobs at most
+ * what any placement of those jobs costs: the ratios below are conservative.
+ */
+final class Quality {
+  /** Share of the fleet's healthy GPUs that the batch asks for. */
+  static final double LOAD = 0.9;
+
+  record Policy(String name, int jobs, long gpus, double cost, double bound, List<Integer> placed) {
+    double costRatio() {
+      return bound == 0 ? 1 : cost / bound;
+    }
+  }
+
+  record Result(
+      int batchJobs,
+      long batchGpus,
+      long maxPlaceable,
+      double boundSeconds,
+      List<Policy> policies,
+      Invariants.Report invariants) {}
+
+  private final Workload w;
+  private final List<Workload.Job> batch = new ArrayList<>();
+  private final Map<String, NodeState> nodes = new HashMap<>();
+
+  Quality(Workload w) {
+    this.w = w;
+    long cap = (long) (LOAD * w.healthyGpus());
+    long sum = 0;
+    for (Workload.Job j : w.jobs) {
+      if (sum + j.gpus() > cap) {
+        break;
+      }
+      sum += j.gpus();
+      batch.add(j);
+    }
+    for (NodeState n : w.nodeStates()) {
+      nodes.put(n.name(), n);
+    }
+  }
+
+  Result run() {
+    List<Policy> policies = new ArrayList<>();
+    Market market = new Market(w.nodeStates(), w.offerStates());
+    Ledger ledger = new Ledger();
+    List<Integer> placed = new ArrayList<>();
+    double cost = 0;
+    long gpus = 0;
+    Invariants.Report report = new Invariants.Report();
+    Map<Integer, Decision> decisions = new LinkedHashMap<>();
+    for (int i = 0; i < batch.size(); i++) {
+      Workload.Job job = batch.get(i);
+      Decision d = market.place(job.request());
+      decisions.put(i, d);
+      if (d instanceof Placement p) {
+        String wrong = ledger.check(p, job.request());
+        if (wrong != null) {
+          report.violation(job.name() + ": " + wrong);
+        }
+        ledger.take(p);
+        market.hold(p);
+        placed.add(i);
+        cost += p.offer().price().doubleValue() * job.gpus();
+        gpus += job.gpus();
+      }
+    }
+    Invariants.afterBatch(w, batch, decisions, market, ledger, report);
+    long started = System.nanoTime();
+    long[] max = bound(allIndexes());
+    policies.add(new Policy("market", placed.size(), gpus, cost, bound(placed)[1] / 100.0, placed));
+    policies.add(naive("first-fit", null));
+    policies.add(naive("random-fit", new Random(w.seed)));
+    double seconds = (System.nanoTime() - started) / 1e9;
+    long batchGpus = batch.stream().mapToLong(Workload.Job::gpus).sum();
+    return new Result(batch.size(), batchGpus, max[0], seconds, policies, report);
+  }
+
+  private List<Integer> allIndexes() {
+    List<Integer> all = new ArrayList<>();
+    for (int i = 0; i < batch.size(); i++) {
+      all.add(i);
+    }
+    return all;
+  }
+
+  /** Each job in turn takes the first (or a random) offer and nodes with room. */
+  private Policy naive(String name, Random random) {
+    Ledger ledger = new Ledger();
+    List<Integer> placed = new ArrayList<>();
+    double cost = 0;
+    long gpus = 0;
+    List<OfferState> offers = w.offerStates();
+    for (int i = 0; i < batch.size(); i++) {
+      Workload.Job job = batch.get(i);
+      PlacementRequest r = job.request();
+      List<OfferState> order = offers;
+      if (random != null) {
+        order = new ArrayList<>(offers);
+        Collections.shuffle(order, random);
+      }
+      for (OfferState o : order) {
+        if (!Eligibility.offer(o, r) || ledger.capLeft(o) < job.gpus()) {
+          continue;
+        }
+        List<String> candidates = new ArrayList<>(o.nodes());
+        if (random != null) {
+          Collections.shuffle(candidates, random);
+        }
+        List<String> blocks = new ArrayList<>();
+        for (String n : candidates) {
+          NodeState node = nodes.get(n);
+          if (!Eligibility.node(node, o, r)) {
+            continue;
+          }
+          int take = Math.min(ledger.free(node) / r.gpusPerBlock(), r.blocks() - blocks.size());
+          for (int k = 0; k < take; k++) {
+            blocks.add(n);
+          }
+          if (blocks.size() == r.blocks()) {
+            break;
+          }
+        }
+        if (blocks.size() == r.blocks()) {
+          ledger.take(new Placement(o, o.model(), blocks, r.gpusPerBlock()));
+          placed.add(i);
+          cost += o.price().doubleValue() * job.gpus();
+          gpus += job.gpus();
+          break;
+        }
+      }
+    }
+    return new Policy(name, placed.size(), gpus, cost, bound(placed)[1] / 100.0, placed);
+  }
+
+  /**
+   * The relaxation for a set of the batch's jobs: {max GPUs placeable, min cost in cents per hour
+   * of placing that many}.
+   */
+  long[] bound(List<Integer> jobs) {
+    // Uptime thresholds asked for, so nodes group by which thresholds they meet.
+    TreeSet<Double> thresholds = new TreeSet<>();
+    for (Workload.Job j : batch) {
+      if (j.request().minUptimeRatio() != null) {
+        thresholds.add(j.request().minUptimeRatio());
+      }
+    }
+    Map<String, List<Integer>> offersOfNode = new HashMap<>();
+    List<OfferState> offers = w.offerStates();
+    for (int o = 0; o < offers.size(); o++) {
+      for (String n : offers.get(o).nodes()) {
+        offersOfNode.computeIfAbsent(n, k -> new ArrayList<>()).add(o);
+      }
+    }
+    Map<List<Object>, int[]> groupIndex = new LinkedHashMap<>(); // key -> {index, capacity}
+    List<NodeState> groupNode = new ArrayList<>();
+    List<List<Integer>> groupOffers = new ArrayList<>();
+    for (NodeState n : nodes.values()) {
+      if (!n.ready() || !n.schedulable() || n.healthyGpus() == 0) {
+        continue;
+      }
+      int met = 0;
+      for (double t : thresholds) {
+        if (n.uptime24h() != null && n.uptime24h() >= t) {
+          met++;
+        }
+      }
+      List<Integer> os = offersOfNode.getOrDefault(n.name(), List.of());
+      List<Object> key =
+          List.of(
+              os,
+              String.valueOf(n.provider()),
+              String.valueOf(n.model()),
+              n.tier(),
+              String.valueOf(n.region()),
+              n.verified(),
+              met,
+              n.uptime24h() == null,
+              n.healthyGpus());
+      int[] g = groupIndex.get(key);
+      if (g == null) {
+        g = new int[] {groupIndex.size(), 0};
+        groupIndex.put(key, g);
+        groupNode.add(n);
+        groupOffers.add(os);
+      }
+      g[1] += n.healthyGpus();
+    }
+    Map<List<Object>, long[]> classes = new LinkedHashMap<>(); // key -> {index, demand}
+    List<PlacementRequest> classRequest = new ArrayList<>();
+    for (int i : jobs) {
+      PlacementRequest r = batch.get(i).request();
+      List<Object> key =
+          java.util.Arrays.asList(
+              r.models(),
+              r.tier(),
+              new TreeSet<>(r.regions()),
+              r.minUptimeRatio(),
+              r.requireVerified(),
+              r.gpusPerBlock(),
+              r.maxPrice(),
+              r.currency(),
+              r.duration(),
+              w.tenants.get(r.tenant()));
+      long[] c = classes.get(key);
+      if (c == null) {
+        c = new long[] {classes.size(), 0};
+        classes.put(key, c);
+        classRequest.add(r);
+      }
+      c[1] += r.totalGpus();
+    }
+    int groups = groupNode.size();
+    int source = 0;
+    int sink = 1 + classes.size() + groups;
+    MinCostFlow flow = new MinCostFlow(sink + 1);
+    Map<String, List<Integer>> groupsByModel = new HashMap<>();
+    for (int g = 0; g < groups; g++) {
+      groupsByModel.computeIfAbsent(groupNode.get(g).model(), k -> new ArrayList<>()).add(g);
+    }
+    for (int[] g : groupIndex.values()) {
+      flow.arc(1 + classes.size() + g[0], sink, g[1], 0);
+    }
+    for (long[] c : classes.values()) {
+      int ci = (int) c[0];
+      PlacementRequest r = classRequest.get(ci);
+      flow.arc(source, 1 + ci, c[1], 0);
+      for (String model : new TreeSet<>(r.models())) {
+        for (int g : groupsByModel.getOrDefault(model, List.of())) {
+          NodeState n = groupNode.get(g);
+          long best = Long.MAX_VALUE;
+          for (int o : groupOffers.get(g)) {
+            OfferState offer = offers.get(o);
+            if (Eligibility.offer(offer, r) && Eligibility.node(n, offer, r)) {
+              best = Math.min(best, offer.price().movePointRight(2).longValueExact());
+            }
+          }
+          if (best != Long.MAX_VALUE) {
+            flow.arc(1 + ci, 1 + classes.size() + g, Long.MAX_VALUE / 4, best);
+          }
+        }
+      }
+    }
+    return flow.solve(source, sink);
+  }
+
+  /** The benchmark's own account of GPUs held per node and leased per offer. */
+  final class Ledger {
+    final Map<String, Integer> held = new HashMap<>();
+    final Map<Object, Integer> leased = new HashMap<>();
+
+    int free(NodeState n) {
+      return n.healthyGpus() - held.getOrDefault(n.name(), 0);
+    }
+
+    int capLeft(OfferState o) {
+      return o.gpuCap() == null ? Integer.MAX_VALUE : o.gpuCap() - leased.getOrDefault(o.id(), 0);
+    }
+
+    void take(Placement p) {
+      p.gpusByNode().forEach((n, g) -> held.merge(n, g, Integer::sum));
+      leased.merge(p.offer().id(), p.blockNodes().size() * p.gpusPerBlock(), Integer::sum);
+    }
+
+    /** What is wrong with a placement for a request on this ledger, or null. */
+    String check(Placement p, PlacementRequest r) {
+      OfferState o = p.offer();
+      if (!Eligibility.offer(o, r)) {
+        return "offer " + o.id() + " does not meet the request";
+      }
+      if (p.blockNodes().size() != r.blocks() || p.gpusPerBlock() != r.gpusPerBlock()) {
+        return "placed " + p.blockNodes().size() + " x " + p.gpusPerBlock();
+      }
+      if (capLeft(o) < r.totalGpus()) {
+        return "offer " + o.id() + " over its cap";
+      }
+      for (var e : p.gpusByNode().entrySet()) {
+        NodeState n = nodes.get(e.getKey());
+        if (!o.nodes().contains(e.getKey()) || !Eligibility.node(n, o, r)) {
+          return "node " + e.getKey() + " does not meet the request";
+        }
+        if (free(n) < e.getValue()) {
+          return "node " + e.getKey() + " over-committed";
+        }
+      }
+      return null;
+    }
+  }
+
+  static String reason(Decision d) {
+    return d instanceof Refusal r ? r.reason() + ": " + r.message() : "placed";
+  }
+
+  static boolean same(Object a, Object b) {
+    return Objects.equals(a, b);
+  }
+}

@@ -1,0 +1,325 @@
+package io.gpumarket.bench;
+
+import java.io.PrintStream;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+/** The figures as a table on the terminal. */
+final class Report {
+  private Report() {}
+
+  @SuppressWarnings("unchecked")
+  static void print(Map<String, Object> result, PrintStream out) {
+    Map<String, Object> machine = (Map<String, Object>) result.get("machine");
+    out.printf(
+        "%nmachine: %s cores, max heap %s MiB, %s, %s; load average at start %s, at end %s%n",
+        machine.get("cores"),
+        machine.get("maxHeapMiB"),
+        machine.get("cpu"),
+        machine.get("java"),
+        machine.get("loadAverage"),
+        result.get("loadAverageAtEnd"));
+    Map<String, Object> sizes = (Map<String, Object>) result.get("sizes");
+    List<String> names = new ArrayList<>(sizes.keySet());
+    List<String[]> rows = new ArrayList<>();
+    rows.add(header(names));
+    row(
+        rows,
+        sizes,
+        names,
+        "GpuNodes / offers / jobs",
+        r -> {
+          Map<String, Object> s = (Map<String, Object>) r.get("size");
+          return s.get("gpuNodes") + " / " + s.get("offers") + " / " + s.get("jobs");
+        });
+    row(rows, sizes, names, "healthy GPUs", r -> str(get(r, "workload", "healthyGpus")));
+    section(rows, names, "market core (in memory)");
+    row(rows, sizes, names, "decisions/s", r -> fmt("%,.0f", get(r, "core", "decisionsPerSecond")));
+    row(
+        rows,
+        sizes,
+        names,
+        "decisions per CPU-second",
+        r -> fmt("%,.0f", get(r, "core", "decisionsPerCpuSecond")));
+    row(
+        rows,
+        sizes,
+        names,
+        "CPU per decision p50 / p99 (us)",
+        r ->
+            fmt("%.1f", get(r, "core", "cpuP50Us"))
+                + " / "
+                + fmt("%.1f", get(r, "core", "cpuP99Us")));
+    row(
+        rows,
+        sizes,
+        names,
+        "CPU placement / refusal p99 (us)",
+        r ->
+            fmt("%.0f", get(r, "core", "placementCpuP99Us"))
+                + " / "
+                + fmt("%.0f", get(r, "core", "refusalCpuP99Us")));
+    row(
+        rows,
+        sizes,
+        names,
+        "p50 / p99 latency (us)",
+        r -> fmt("%.1f", get(r, "core", "p50Us")) + " / " + fmt("%.1f", get(r, "core", "p99Us")));
+    row(
+        rows,
+        sizes,
+        names,
+        "p99.9 / max (us)",
+        r -> fmt("%.0f", get(r, "core", "p999Us")) + " / " + fmt("%.0f", get(r, "core", "maxUs")));
+    row(
+        rows,
+        sizes,
+        names,
+        "placements / refusals",
+        r -> get(r, "core", "placements") + " / " + get(r, "core", "refusals"));
+    row(
+        rows,
+        sizes,
+        names,
+        "refusal p50 / p99 (us)",
+        r ->
+            fmt("%.0f", get(r, "core", "refusalP50Us"))
+                + " / "
+                + fmt("%.0f", get(r, "core", "refusalP99Us")));
+    row(rows, sizes, names, "market build (ms)", r -> fmt("%.2f", get(r, "core", "marketBuildMs")));
+    row(
+        rows,
+        sizes,
+        names,
+        "operator decision: rebuild + place (ms)",
+        r -> fmt("%.2f", get(r, "core", "operatorDecisionMs")));
+    row(rows, sizes, names, "invariants (core stream)", r -> ok(get(r, "core", "invariants")));
+    section(rows, names, "heap");
+    row(
+        rows,
+        sizes,
+        names,
+        "bytes per node (+2 offers) / job",
+        r ->
+            fmt("%.0f", get(r, "heap", "coreBytesPerNodeWithItsTwoOffers"))
+                + " / "
+                + fmt("%.0f", get(r, "heap", "coreBytesPerJob")));
+    row(
+        rows,
+        sizes,
+        names,
+        "market index bytes per offer",
+        r -> fmt("%.0f", get(r, "heap", "marketIndexBytesPerOffer")));
+    row(
+        rows,
+        sizes,
+        names,
+        "API object bytes node/offer/job",
+        r ->
+            fmt("%.0f", get(r, "heap", "gpuNodeObjectBytes"))
+                + " / "
+                + fmt("%.0f", get(r, "heap", "gpuOfferObjectBytes"))
+                + " / "
+                + fmt("%.0f", get(r, "heap", "computeJobObjectBytes")));
+    row(
+        rows,
+        sizes,
+        names,
+        "core / API objects held (MiB)",
+        r ->
+            fmt("%.1f", get(r, "heap", "coreHeldMiB"))
+                + " / "
+                + fmt("%.1f", get(r, "heap", "apiObjectsHeldMiB")));
+    section(rows, names, "placement quality (batch at 90% of GPUs)");
+    row(
+        rows,
+        sizes,
+        names,
+        "batch jobs / GPUs / max placeable",
+        r ->
+            get(r, "quality", "batchJobs")
+                + " / "
+                + get(r, "quality", "batchGpus")
+                + " / "
+                + get(r, "quality", "maxPlaceableGpus"));
+    for (int p = 0; p < 3; p++) {
+      final int i = p;
+      row(
+          rows,
+          sizes,
+          names,
+          policyName(sizes, i) + ": cost/bound, GPUs/max",
+          r -> {
+            Map<String, Object> pm =
+                ((List<Map<String, Object>>)
+                        ((Map<String, Object>) r.get("quality")).get("policies"))
+                    .get(i);
+            return fmt("%.4f", pm.get("costOverOptimum"))
+                + ", "
+                + fmt("%.2f%%", 100 * Targets.num(pm.get("gpusOverMaxPlaceable")));
+          });
+    }
+    row(rows, sizes, names, "invariants (batch)", r -> ok(get(r, "quality", "invariants")));
+    section(rows, names, "end to end through the API");
+    row(rows, sizes, names, "API server", r -> str(get(r, "e2e", "apiServer")));
+    row(
+        rows,
+        sizes,
+        names,
+        "jobs created / bound / waiting",
+        r ->
+            get(r, "e2e", "jobsCreated")
+                + " / "
+                + get(r, "e2e", "jobsBound")
+                + " / "
+                + get(r, "e2e", "jobsWaiting"));
+    row(
+        rows,
+        sizes,
+        names,
+        "jobs/s avg / best 60 s window",
+        r ->
+            fmt("%.1f", get(r, "e2e", "jobsPerSecond"))
+                + " / "
+                + fmt("%.1f", get(r, "e2e", "bestMinuteJobsPerSecond")));
+    row(
+        rows,
+        sizes,
+        names,
+        "time to bind p50/p90/p99 (s)",
+        r ->
+            fmt("%.2f", get(r, "e2e", "bindP50S"))
+                + " / "
+                + fmt("%.2f", get(r, "e2e", "bindP90S"))
+                + " / "
+                + fmt("%.2f", get(r, "e2e", "bindP99S")));
+    row(
+        rows,
+        sizes,
+        names,
+        "API writes per bound job",
+        r -> fmt("%.2f", get(r, "e2e", "writesPerBoundJob")));
+    row(rows, sizes, names, "409 conflicts", r -> str(get(r, "e2e", "conflicts")));
+    row(
+        rows,
+        sizes,
+        names,
+        "reconciles per job",
+        r -> fmt("%.1f", get(r, "e2e", "reconcilesPerJob")));
+    row(rows, sizes, names, "CPU ms per job", r -> fmt("%.1f", get(r, "e2e", "cpuMsPerJob")));
+    row(
+        rows,
+        sizes,
+        names,
+        "heap after GC / RSS (MiB)",
+        r ->
+            fmt("%.0f", get(r, "e2e", "heapAfterGcMiB"))
+                + " / "
+                + fmt("%.0f", get(r, "e2e", "rssMiB")));
+    row(
+        rows,
+        sizes,
+        names,
+        "API raw write rate (/s)",
+        r -> fmt("%.0f", get(r, "e2e", "rawWritesPerSecond")));
+    row(
+        rows,
+        sizes,
+        names,
+        "ceiling jobs/s, fraction reached",
+        r ->
+            fmt("%.1f", get(r, "e2e", "ceilingJobsPerSecond"))
+                + ", "
+                + fmt("%.0f%%", 100 * Targets.num(get(r, "e2e", "fractionOfCeiling"))));
+    row(rows, sizes, names, "invariants (API)", r -> ok(get(r, "e2e", "invariants")));
+    int[] width = new int[rows.get(0).length];
+    for (String[] r : rows) {
+      for (int i = 0; i < r.length; i++) {
+        width[i] = Math.max(width[i], r[i].length());
+      }
+    }
+    for (String[] r : rows) {
+      StringBuilder line = new StringBuilder();
+      for (int i = 0; i < r.length; i++) {
+        line.append(String.format(i == 0 ? "%-" + width[i] + "s" : "  %" + width[i] + "s", r[i]));
+      }
+      out.println(line.toString().stripTrailing());
+    }
+    out.println("\ntargets (2-core machine):");
+    for (Map<String, Object> t : (List<Map<String, Object>>) result.get("targets")) {
+      out.printf(
+          "  [%s] %s (size %s): %s%n",
+          Boolean.TRUE.equals(t.get("met")) ? "met" : "NOT met",
+          t.get("target"),
+          t.get("size"),
+          t.get("value"));
+    }
+  }
+
+  @SuppressWarnings("unchecked")
+  private static String policyName(Map<String, Object> sizes, int i) {
+    Map<String, Object> r = (Map<String, Object>) sizes.values().iterator().next();
+    return str(
+        ((List<Map<String, Object>>) ((Map<String, Object>) r.get("quality")).get("policies"))
+            .get(i)
+            .get("policy"));
+  }
+
+  private static String[] header(List<String> names) {
+    String[] h = new String[names.size() + 1];
+    h[0] = "";
+    for (int i = 0; i < names.size(); i++) {
+      h[i + 1] = names.get(i);
+    }
+    return h;
+  }
+
+  private static void section(List<String[]> rows, List<String> names, String title) {
+    String[] r = new String[names.size() + 1];
+    java.util.Arrays.fill(r, "");
+    r[0] = "-- " + title;
+    rows.add(r);
+  }
+
+  @SuppressWarnings("unchecked")
+  private static void row(
+      List<String[]> rows,
+      Map<String, Object> sizes,
+      List<String> names,
+      String label,
+      java.util.function.Function<Map<String, Object>, String> value) {
+    String[] r = new String[names.size() + 1];
+    r[0] = label;
+    for (int i = 0; i < names.size(); i++) {
+      try {
+        r[i + 1] = value.apply((Map<String, Object>) sizes.get(names.get(i)));
+      } catch (RuntimeException e) {
+        r[i + 1] = "-";
+      }
+    }
+    rows.add(r);
+  }
+
+  @SuppressWarnings("unchecked")
+  static Object get(Map<String, Object> r, String part, String key) {
+    Object p = r.get(part);
+    return p instanceof Map<?, ?> m ? ((Map<String, Object>) m).get(key) : null;
+  }
+
+  private static String str(Object o) {
+    return o == null ? "-" : o.toString();
+  }
+
+  private static String fmt(String f, Object o) {
+    return o instanceof Number n ? String.format(f, n.doubleValue()) : "-";
+  }
+
+  @SuppressWarnings("unchecked")
+  private static String ok(Object inv) {
+    if (!(inv instanceof Map<?, ?> m)) {
+      return "-";
+    }
+    return Boolean.TRUE.equals(m.get("ok")) ? "ok" : m.get("violations") + " violations";
+  }
+}

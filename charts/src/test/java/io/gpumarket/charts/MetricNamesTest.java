@@ -38,6 +38,11 @@ class MetricNamesTest {
   private static final Pattern FAMILY =
       Pattern.compile("new\\s+(Gauge|Counter)MetricFamily\\(\\s*\"(gpumarket_\\w+)\"");
   private static final Pattern ANY_NAME = Pattern.compile("\"(gpumarket_\\w+)\"");
+  private static final Pattern FAMILY_BY_CONSTANT =
+      Pattern.compile("new\\s+(Gauge|Counter)MetricFamily\\(\\s*([A-Z][A-Z0-9_]*)\\s*,");
+  private static final Pattern CONSTANT =
+      Pattern.compile(
+          "static\\s+final\\s+String\\s+([A-Z][A-Z0-9_]*)\\s*=\\s*\"(gpumarket_\\w+)\"");
   private static final Pattern USED = Pattern.compile("\\bgpumarket_[a-z0-9_]+\\b");
 
   /** Every sample name the two processes expose. */
@@ -59,6 +64,20 @@ class MetricNamesTest {
           declared.add(m.group(2));
           families.put(m.group(2), samples(m.group(1), m.group(2)));
           exported.addAll(samples(m.group(1), m.group(2)));
+        }
+      }
+      Map<String, String> constants = new java.util.HashMap<>();
+      Matcher c = CONSTANT.matcher(code);
+      while (c.find()) {
+        constants.put(c.group(1), c.group(2));
+      }
+      Matcher f = FAMILY_BY_CONSTANT.matcher(code);
+      while (f.find()) {
+        String name = constants.get(f.group(2));
+        if (name != null) {
+          declared.add(name);
+          families.put(name, samples(f.group(1), name));
+          exported.addAll(samples(f.group(1), name));
         }
       }
       Set<String> named = new TreeSet<>();

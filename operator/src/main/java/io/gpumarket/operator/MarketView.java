@@ -52,14 +52,14 @@ public final class MarketView {
       }
     }
     List<OfferState> offerStates = new ArrayList<>(offers.size());
+    NodeIndex index = new NodeIndex(nodes);
     for (GpuOffer offer : offers) {
       if (!SpecProblems.of(offer.getSpec()).isEmpty()) {
         continue;
       }
       ObjectRef id = idOf(offer);
       offerStates.add(
-          offerState(
-              offer, selectedNodes(offer, nodes), leasedByOffer.getOrDefault(id, 0), namespaces));
+          offerState(offer, index.selected(offer), leasedByOffer.getOrDefault(id, 0), namespaces));
     }
     return new Market(nodeStates, offerStates);
   }
@@ -115,6 +115,50 @@ public final class MarketView {
           return Selectors.matches(tenants, ns == null ? Map.of() : ns.getMetadata().getLabels());
         },
         spec.suspended);
+  }
+
+  /**
+   * GpuNodes by label, so that selecting an offer's nodes looks at the nodes carrying one of its
+   * {@code matchLabels} rather than at every node: a market is built for every bind, and offers
+   * times nodes is what a large fleet cannot afford.
+   */
+  static final class NodeIndex {
+    private final Collection<GpuNode> nodes;
+    private final Map<String, Map<String, List<GpuNode>>> byLabel = new HashMap<>();
+
+    NodeIndex(Collection<GpuNode> nodes) {
+      this.nodes = nodes;
+      for (GpuNode node : nodes) {
+        var labels = node.getMetadata().getLabels();
+        if (labels != null) {
+          labels.forEach(
+              (k, v) ->
+                  byLabel
+                      .computeIfAbsent(k, x -> new HashMap<>())
+                      .computeIfAbsent(v, x -> new ArrayList<>())
+                      .add(node));
+        }
+      }
+    }
+
+    /** The same as {@link MarketView#selectedNodes}, in the same order. */
+    List<String> selected(GpuOffer offer) {
+      var selector = offer.getSpec().nodeSelector;
+      if (selector == null
+          || selector.getMatchLabels() == null
+          || selector.getMatchLabels().isEmpty()) {
+        return selectedNodes(offer, nodes);
+      }
+      List<GpuNode> candidates = null;
+      for (var e : selector.getMatchLabels().entrySet()) {
+        List<GpuNode> withLabel =
+            byLabel.getOrDefault(e.getKey(), Map.of()).getOrDefault(e.getValue(), List.of());
+        if (candidates == null || withLabel.size() < candidates.size()) {
+          candidates = withLabel;
+        }
+      }
+      return selectedNodes(offer, candidates);
+    }
   }
 
   /** The GpuNodes an offer selects by name or by label, whoever owns them. */

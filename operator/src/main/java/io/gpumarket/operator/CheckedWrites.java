@@ -24,4 +24,18 @@ final class CheckedWrites {
       throw e;
     }
   }
+
+  /**
+   * The API server's copy of an object when it is newer than the one given, else null: after a
+   * conflict, a reconciler retries from it, since an informer that missed a watch event would hand
+   * back the same stale copy and every retry would conflict again.
+   */
+  static <T extends HasMetadata> T newerCopy(KubernetesClient client, T stale) {
+    T fresh = client.resource(stale).get();
+    return fresh != null
+            && !java.util.Objects.equals(
+                fresh.getMetadata().getResourceVersion(), stale.getMetadata().getResourceVersion())
+        ? fresh
+        : null;
+  }
 }

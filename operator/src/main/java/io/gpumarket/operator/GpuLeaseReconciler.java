@@ -156,25 +156,12 @@ public class GpuLeaseReconciler implements Reconciler<GpuLease>, Cleaner<GpuLeas
     return reconcile(lease, context, 1);
   }
 
-  /**
-   * After a conflict on the lease's own status, reconciles once more from the API server's copy: an
-   * informer that missed a watch event would otherwise hand back the same stale copy forever.
-   */
+  /** After a conflict on the lease's status, reconciles once more from the server's copy. */
   private UpdateControl<GpuLease> afterConflict(
       GpuLease stale, Context<GpuLease> context, int refreshes) {
-    if (refreshes > 0) {
-      GpuLease fresh =
-          context
-              .getClient()
-              .resources(GpuLease.class)
-              .inNamespace(stale.getMetadata().getNamespace())
-              .withName(stale.getMetadata().getName())
-              .get();
-      if (fresh != null
-          && !java.util.Objects.equals(
-              fresh.getMetadata().getResourceVersion(), stale.getMetadata().getResourceVersion())) {
-        return reconcile(fresh, context, refreshes - 1);
-      }
+    GpuLease fresh = refreshes > 0 ? CheckedWrites.newerCopy(context.getClient(), stale) : null;
+    if (fresh != null) {
+      return reconcile(fresh, context, refreshes - 1);
     }
     return UpdateControl.<GpuLease>noUpdate().rescheduleAfter(CONFLICT_RETRY);
   }

@@ -156,25 +156,12 @@ public class GpuNodeReconciler implements Reconciler<GpuNode> {
     return reconcile(gpuNode, context, 1);
   }
 
-  /**
-   * After a write conflict, reconciles once more from the API server's copy: an informer that
-   * missed a watch event would otherwise hand back the same stale copy, and every retry would
-   * conflict again.
-   */
+  /** After a write conflict, reconciles once more from the API server's copy if it is newer. */
   private UpdateControl<GpuNode> afterConflict(
       GpuNode stale, Context<GpuNode> context, int refreshes) {
-    if (refreshes > 0) {
-      GpuNode fresh =
-          context
-              .getClient()
-              .resources(GpuNode.class)
-              .withName(stale.getMetadata().getName())
-              .get();
-      if (fresh != null
-          && !Objects.equals(
-              fresh.getMetadata().getResourceVersion(), stale.getMetadata().getResourceVersion())) {
-        return reconcile(fresh, context, refreshes - 1);
-      }
+    GpuNode fresh = refreshes > 0 ? CheckedWrites.newerCopy(context.getClient(), stale) : null;
+    if (fresh != null) {
+      return reconcile(fresh, context, refreshes - 1);
     }
     return UpdateControl.<GpuNode>noUpdate().rescheduleAfter(Duration.ofMillis(200));
   }

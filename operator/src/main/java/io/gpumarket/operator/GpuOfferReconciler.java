@@ -15,6 +15,7 @@ import io.javaoperatorsdk.operator.api.reconciler.UpdateControl;
 import io.javaoperatorsdk.operator.processing.event.ResourceID;
 import io.javaoperatorsdk.operator.processing.event.source.EventSource;
 import io.javaoperatorsdk.operator.processing.event.source.informer.InformerEventSource;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
@@ -26,6 +27,11 @@ import java.util.stream.Collectors;
 /** Shows what an offer can sell now: capacity, leased, available and the largest free block. */
 @ControllerConfiguration(name = "gpuoffer")
 public class GpuOfferReconciler implements Reconciler<GpuOffer> {
+  /** How often a change of counts alone is written; see {@link #write}. */
+  static final Duration COUNTS_EVERY = Duration.ofSeconds(5);
+
+  private final Map<ResourceID, Instant> lastWritten =
+      new java.util.concurrent.ConcurrentHashMap<>();
   private final MarketCaches caches;
   private final EventRecorder events;
   private InformerEventSource<GpuNode, GpuOffer> nodes;
@@ -233,10 +239,47 @@ public class GpuOfferReconciler implements Reconciler<GpuOffer> {
     }
   }
 
-  private static UpdateControl<GpuOffer> write(
+  /**
+   * Writes a changed status, but a change of counts alone (capacity, leased, available, largest
+   * block, and the Ready message that repeats them) at most every {@link #COUNTS_EVERY}: every bind
+   * changes the counts of every offer selling the node, and the market decides from the nodes'
+   * ledgers, not from these figures, so a busy market need not patch them for each lease.
+   */
+  private UpdateControl<GpuOffer> write(
       GpuOffer offer, GpuOfferStatus before, GpuOfferStatus after) {
-    return StatusDiff.changed(before, after)
-        ? UpdateControl.patchStatus(offer)
-        : UpdateControl.noUpdate();
+    if (!StatusDiff.changed(before, after)) {
+      return UpdateControl.noUpdate();
+    }
+    ResourceID id = ResourceID.fromResource(offer);
+    Instant now = Instant.now();
+    Instant last = lastWritten.get(id);
+    if (last != null
+        && now.isBefore(last.plus(COUNTS_EVERY))
+        && !StatusDiff.changed(withoutCounts(before), withoutCounts(after))) {
+      return UpdateControl.<GpuOffer>noUpdate()
+          .rescheduleAfter(Duration.between(now, last.plus(COUNTS_EVERY)));
+    }
+    // Only the last few seconds matter, so older entries (deleted offers among them) can go.
+    lastWritten.values().removeIf(t -> t.isBefore(now.minus(COUNTS_EVERY)));
+    lastWritten.put(id, now);
+    return UpdateControl.patchStatus(offer);
+  }
+
+  private static GpuOfferStatus withoutCounts(GpuOfferStatus status) {
+    GpuOfferStatus copy = StatusDiff.copy(status);
+    if (copy == null) {
+      return null;
+    }
+    copy.capacityGpus = null;
+    copy.leasedGpus = null;
+    copy.availableGpus = null;
+    copy.largestFreeBlock = null;
+    copy.conditions.forEach(
+        c -> {
+          if ("Ready".equals(c.getType()) && "Ready".equals(c.getReason())) {
+            c.setMessage(null);
+          }
+        });
+    return copy;
   }
 }

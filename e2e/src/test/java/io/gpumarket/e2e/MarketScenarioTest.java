@@ -238,9 +238,11 @@ class MarketScenarioTest {
     Command.Result nodes = cluster.kubectl("get", "gpunodes,gpuoffers", "-A");
     assertThat(nodes.exitCode()).as(nodes.toString()).isZero();
     assertThat(nodes.stdout()).contains("e2e-b1", "b-h100-eu", "2.00");
-    // Tier, model, GPUs, leased, Ready, Verified, Uptime-24h.
+    // Tier, model, GPUs, leased, Ready, Verified (Unknown until the first challenge is checked),
+    // Uptime-24h.
     assertThat(line(nodes.stdout(), "gpunode.gpumarket.io/e2e-b1"))
-        .matches(".*e2e-b1\\s+datacenter\\s+h100-80gb\\s+8\\s+2\\s+True\\s+True\\s+1\\s.*");
+        .matches(
+            ".*e2e-b1\\s+datacenter\\s+h100-80gb\\s+8\\s+2\\s+True\\s+(True|Unknown)\\s+1\\s.*");
     assertThat(line(nodes.stdout(), "gpuoffer.gpumarket.io/b-h100-eu")).contains("h100-80gb");
 
     Command.Result jobs = cluster.kubectl("get", "computejobs", "-n", TENANT);
@@ -401,6 +403,61 @@ class MarketScenarioTest {
   void theOperatorWasNeverForbiddenAnything() {
     assertThat(operator.alive()).isTrue();
     assertThat(operator.forbidden()).isEmpty();
+  }
+
+  @Test
+  @Order(8)
+  void aSecondReplicaTakesOverWhenTheLeaderDies() {
+    operator.close();
+    Path kubeconfig = cluster.serviceAccountKubeconfig(SYSTEM, "gpumarket-operator");
+    Map<String, String> env =
+        Map.of(
+            "GPUMARKET_NODE_FAILURE_TOLERATION", "PT20S",
+            "GPUMARKET_LEADER_ELECTION_ENABLED", "true",
+            "GPUMARKET_LEADER_ELECTION_NAMESPACE", SYSTEM);
+    // The first replica alone takes the Lease; the second, started after, waits.
+    OperatorProcess first = OperatorProcess.start(cluster, kubeconfig, env, "operator-le-1");
+    OperatorProcess second = null;
+    try {
+      var leases = client.leases().inNamespace(SYSTEM).withName("gpumarket-operator");
+      await(
+          () -> leases.get() != null && leases.get().getSpec().getHolderIdentity() != null,
+          Duration.ofSeconds(60),
+          "the first replica holds the Lease gpumarket-operator");
+      String holder = leases.get().getSpec().getHolderIdentity();
+      System.err.println("[MarketScenarioTest] leader: " + holder);
+      second = OperatorProcess.start(cluster, kubeconfig, env, "operator-le-2");
+      sleep(3000);
+      assertThat(leases.get().getSpec().getHolderIdentity()).isEqualTo(holder);
+      first.kill();
+      await(
+          () -> !holder.equals(leases.get().getSpec().getHolderIdentity()),
+          Duration.ofSeconds(90),
+          "another replica takes the Lease from " + holder);
+      // The new leader binds a new job (no region asked: the us-east offer, cheapest, wins).
+      apply(
+          """
+          apiVersion: gpumarket.io/v1alpha1
+          kind: ComputeJob
+          metadata: {name: after-failover, namespace: %s}
+          spec:
+            gpu: {models: [h100-80gb], perReplica: 1}
+            template:
+              spec:
+                containers: [{name: main, image: busybox, command: [sleep, "3600"]}]
+          """
+              .formatted(TENANT));
+      ComputeJob job =
+          waitForJob("after-failover", j -> "Running".equals(phase(j)), Duration.ofSeconds(90));
+      assertThat(job.getStatus().offer.name).isEqualTo("b-h100-us");
+      assertThat(second.forbidden()).isEmpty();
+      assertThat(first.forbidden()).isEmpty();
+    } finally {
+      first.close();
+      if (second != null) {
+        second.close();
+      }
+    }
   }
 
   // ---------------------------------------------------------------------------------------------

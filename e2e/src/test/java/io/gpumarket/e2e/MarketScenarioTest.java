@@ -403,6 +403,9 @@ class MarketScenarioTest {
   void theOperatorWasNeverForbiddenAnything() {
     assertThat(operator.alive()).isTrue();
     assertThat(operator.forbidden()).isEmpty();
+    assertThat(operator.text().lines().filter(l -> l.contains("exceeded quota")))
+        .as("pods refused by the tenant's quota: it must be raised before the lease is Active")
+        .isEmpty();
   }
 
   @Test

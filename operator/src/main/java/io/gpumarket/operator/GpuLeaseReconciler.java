@@ -199,6 +199,10 @@ public class GpuLeaseReconciler implements Reconciler<GpuLease>, Cleaner<GpuLeas
       } else if (status.phase == LeasePhase.Pending) {
         next = bind(lease, now);
         if (status.phase == LeasePhase.Active) {
+          // The tenant's quota first: the job creates its pods the moment the lease reads Active,
+          // and a real API server refuses them while the quota is still lower. Should the write
+          // below fail, the next pass lowers the quota again.
+          syncQuota(lease);
           // The status names the GPUs pods will use: write it only if nobody touched the lease
           // since we read it, so a concurrent binder cannot have given them back meanwhile.
           if (!CheckedWrites.updateStatus(context.getClient(), lease)) {
@@ -212,7 +216,6 @@ public class GpuLeaseReconciler implements Reconciler<GpuLease>, Cleaner<GpuLeas
                   lease.getMetadata().getResourceVersion(),
                   status.message);
           events.normal(lease, EventReason.LeaseBound, status.message);
-          syncQuota(lease);
           return UpdateControl.<GpuLease>noUpdate().rescheduleAfter(untilNextAccrual(status, now));
         }
       } else if (status.phase.isFinal()) {

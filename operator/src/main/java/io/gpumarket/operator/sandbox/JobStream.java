@@ -16,7 +16,6 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.Random;
-import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
@@ -79,13 +78,7 @@ public final class JobStream implements AutoCloseable {
   private final Random random;
   private final AtomicLong created = new AtomicLong();
   private final AtomicLong sequence = new AtomicLong();
-  private final ScheduledExecutorService timer =
-      Executors.newSingleThreadScheduledExecutor(
-          r -> {
-            Thread t = new Thread(r, "sandbox-jobs");
-            t.setDaemon(true);
-            return t;
-          });
+  private final ScheduledExecutorService timer = Daemons.single("sandbox-jobs");
 
   JobStream(KubernetesClient client, long seed) {
     this.client = client;

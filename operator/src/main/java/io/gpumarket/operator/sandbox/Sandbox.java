@@ -26,7 +26,6 @@ import java.time.Instant;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
@@ -46,13 +45,7 @@ public final class Sandbox implements AutoCloseable {
 
   private final KubernetesMockServer server;
   private final KubernetesClient client;
-  private final ScheduledExecutorService kubelet =
-      Executors.newSingleThreadScheduledExecutor(
-          r -> {
-            Thread t = new Thread(r, "sandbox-kubelet");
-            t.setDaemon(true);
-            return t;
-          });
+  private final ScheduledExecutorService kubelet = Daemons.single("sandbox-kubelet");
   private final Map<String, Instant> started = new HashMap<>();
   private final Map<String, SimulatedHosts> hosts = new java.util.concurrent.ConcurrentHashMap<>();
   private final List<JobStream> streams = new java.util.concurrent.CopyOnWriteArrayList<>();

@@ -11,7 +11,6 @@ import io.gpumarket.catalog.GpuCatalog;
 import java.time.Duration;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 
@@ -31,13 +30,7 @@ final class SimulatedHosts implements AutoCloseable {
   private final KubernetesClient client;
   private final String namespace;
   private final Map<String, NodeAgent> running = new ConcurrentHashMap<>();
-  private final ScheduledExecutorService chaos =
-      Executors.newSingleThreadScheduledExecutor(
-          r -> {
-            Thread t = new Thread(r, "sandbox-hosts");
-            t.setDaemon(true);
-            return t;
-          });
+  private final ScheduledExecutorService chaos = Daemons.single("sandbox-hosts");
 
   SimulatedHosts(KubernetesClient client, String namespace) {
     this.client = client;

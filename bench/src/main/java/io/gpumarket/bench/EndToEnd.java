@@ -5,7 +5,6 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.Namespace;
 import io.fabric8.kubernetes.api.model.Pod;
-import io.fabric8.kubernetes.api.model.apiextensions.v1.CustomResourceDefinition;
 import io.fabric8.kubernetes.client.Config;
 import io.fabric8.kubernetes.client.ConfigBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
@@ -16,7 +15,6 @@ import io.fabric8.kubernetes.client.http.HttpRequest;
 import io.fabric8.kubernetes.client.http.HttpResponse;
 import io.fabric8.kubernetes.client.informers.ResourceEventHandler;
 import io.fabric8.kubernetes.client.informers.SharedIndexInformer;
-import io.gpumarket.api.tools.CrdFinisher;
 import io.gpumarket.api.v1alpha1.ComputeJob;
 import io.gpumarket.api.v1alpha1.GpuAllocation;
 import io.gpumarket.api.v1alpha1.GpuNode;
@@ -30,7 +28,6 @@ import io.gpumarket.operator.TestOperator;
 import io.javaoperatorsdk.operator.api.monitoring.Metrics;
 import io.javaoperatorsdk.operator.api.reconciler.RetryInfo;
 import java.io.BufferedReader;
-import java.io.InputStream;
 import java.io.InputStreamReader;
 import java.lang.management.ManagementFactory;
 import java.nio.file.Files;
@@ -93,7 +90,7 @@ final class EndToEnd {
                 .withConfig(config)
                 .withHttpClientBuilderConsumer(b -> b.addOrReplaceInterceptor("bench", counter))
                 .build()) {
-      installCrds(admin);
+      io.gpumarket.operator.sandbox.Sandbox.installCrds(admin);
       long t0 = System.nanoTime();
       createFleet(admin, w);
       out.put("fleetSetupSeconds", (System.nanoTime() - t0) / 1e9);
@@ -243,21 +240,6 @@ final class EndToEnd {
             MockApiServer.class.getName());
     pb.redirectError(ProcessBuilder.Redirect.DISCARD);
     return pb.start();
-  }
-
-  private static void installCrds(KubernetesClient client) throws Exception {
-    for (Class<?> resource : CrdFinisher.RESOURCES) {
-      String file = "/META-INF/fabric8/" + CrdFinisher.crdFileName(resource);
-      try (InputStream in = EndToEnd.class.getResourceAsStream(file)) {
-        var crd = client.getKubernetesSerialization().unmarshal(in, CustomResourceDefinition.class);
-        client
-            .apiextensions()
-            .v1()
-            .customResourceDefinitions()
-            .resource(crd)
-            .createOr(NonDeletingOperation::update);
-      }
-    }
   }
 
   private static void createFleet(KubernetesClient client, Workload w) throws Exception {

@@ -62,7 +62,7 @@ public final class Sandbox implements AutoCloseable {
             new Context(), new MockWebServer(), new HashMap<>(), new StrictCrudDispatcher(), false);
     server.init(InetAddress.getLoopbackAddress(), 0);
     Sandbox sandbox = new Sandbox(server);
-    sandbox.installCrds();
+    installCrds(sandbox.client);
     return sandbox;
   }
 
@@ -74,7 +74,11 @@ public final class Sandbox implements AutoCloseable {
     return client;
   }
 
-  private void installCrds() {
+  /**
+   * Installs the CRDs the build generated, as they are committed in {@code manifests/crds/}, and
+   * registers the resource types with the client's serialization.
+   */
+  public static void installCrds(KubernetesClient client) {
     for (Class<?> resource : CrdFinisher.RESOURCES) {
       String file = "/META-INF/fabric8/" + CrdFinisher.crdFileName(resource);
       try (InputStream in = Sandbox.class.getResourceAsStream(file)) {

@@ -346,6 +346,8 @@ public final class KubeCluster {
                 c ->
                     c != null
                         && c.getStatus() != null
+                        // The server writes the status before its first condition.
+                        && c.getStatus().getConditions() != null
                         && c.getStatus().getConditions().stream()
                             .anyMatch(
                                 cond ->

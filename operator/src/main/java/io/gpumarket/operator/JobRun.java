@@ -1,5 +1,6 @@
 package io.gpumarket.operator;
 
+import io.fabric8.kubernetes.api.model.ContainerStatus;
 import io.fabric8.kubernetes.api.model.OwnerReference;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.client.KubernetesClient;
@@ -815,7 +816,24 @@ public class JobRun {
     }
     String r = p.getStatus().getReason();
     String m = p.getStatus().getMessage();
-    return (r == null ? "" : " (" + r + (m == null ? "" : ": " + m) + ")");
+    if (r != null) {
+      return " (" + r + (m == null ? "" : ": " + m) + ")";
+    }
+    // A kubelet gives a pod a reason only when it evicts or rejects it; a container that exits
+    // non-zero says why in its own state.
+    var containers = p.getStatus().getContainerStatuses();
+    for (var c : containers == null ? List.<ContainerStatus>of() : containers) {
+      var t = c.getState() == null ? null : c.getState().getTerminated();
+      if (t != null && t.getExitCode() != null && t.getExitCode() != 0) {
+        return " (container "
+            + c.getName()
+            + " exited with code "
+            + t.getExitCode()
+            + (t.getReason() == null ? "" : ", " + t.getReason())
+            + ")";
+      }
+    }
+    return "";
   }
 
   private static boolean ownedBy(GpuLease lease, ComputeJob job) {

@@ -206,7 +206,7 @@ public final class KubeCluster {
       command.add("--cache-dir=" + clusterDir.resolve("kubectl-cache"));
     }
     command.addAll(List.of(args));
-    return Command.of(command).stdin(stdin).timeout(Duration.ofMinutes(1)).run();
+    return Command.of(command).stdin(stdin).timeout(Duration.ofMinutes(2)).run();
   }
 
   /**
@@ -244,8 +244,8 @@ public final class KubeCluster {
             .withName(secretName)
             .waitUntilCondition(
                 s -> s != null && s.getData() != null && s.getData().containsKey("token"),
-                60,
-                TimeUnit.SECONDS);
+                3,
+                TimeUnit.MINUTES);
     String token =
         new String(
             Base64.getDecoder().decode(secret.getData().get("token")), StandardCharsets.UTF_8);

@@ -2,20 +2,26 @@ package io.gpumarket.e2e;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.fabric8.kubernetes.api.model.Condition;
 import io.fabric8.kubernetes.api.model.NodeBuilder;
 import io.fabric8.kubernetes.api.model.Pod;
-import io.fabric8.kubernetes.api.model.PodStatusBuilder;
+import io.fabric8.kubernetes.api.model.Quantity;
+import io.fabric8.kubernetes.api.model.ResourceQuota;
+import io.fabric8.kubernetes.api.model.coordination.v1.Lease;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.gpumarket.agent.AgentMetrics;
 import io.gpumarket.agent.NodeAgent;
 import io.gpumarket.agent.SimulatedBackend;
 import io.gpumarket.api.v1alpha1.ComputeJob;
 import io.gpumarket.api.v1alpha1.GpuLease;
+import io.gpumarket.api.v1alpha1.GpuNode;
+import io.gpumarket.api.v1alpha1.GpuOffer;
 import io.gpumarket.api.v1alpha1.LeasePhase;
+import io.gpumarket.api.v1alpha1.Tier;
 import io.prometheus.client.exporter.HTTPServer;
 import java.io.IOException;
-import java.net.InetSocketAddress;
-import java.net.ServerSocket;
+import java.math.BigDecimal;
+import java.math.RoundingMode;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -23,16 +29,16 @@ import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.Executors;
-import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.TimeUnit;
+import java.util.function.Predicate;
 import java.util.function.Supplier;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.MethodOrderer;
 import org.junit.jupiter.api.Order;
@@ -57,6 +63,14 @@ class MarketScenarioTest {
   static final String PROVIDER_A = "e2e-prov-a";
   static final String PROVIDER_B = "e2e-prov-b";
   static final String JOB = "train";
+  static final String DONE = "done";
+  static final String CRASH = "crash";
+
+  /**
+   * How long the operator may take to act. Generous: CI is one shot on a slow, shared machine, and
+   * a passing run never waits that long.
+   */
+  static final Duration OPERATOR_WAIT = Duration.ofMinutes(3);
 
   static KubeCluster cluster;
   static KubernetesClient client;
@@ -65,7 +79,12 @@ class MarketScenarioTest {
   static final Map<String, AgentMetrics> agentMetrics = new ConcurrentHashMap<>();
   static HTTPServer agentMetricsServer;
   static int agentMetricsPort;
-  static ScheduledExecutorService kubelet;
+  static Kubelet kubelet;
+
+  /** What the succeeded job was billed when it ended, to compare minutes later. */
+  static String doneCost;
+
+  static Long doneGpuSeconds;
 
   @BeforeAll
   static void installAndStart() throws IOException {
@@ -78,13 +97,11 @@ class MarketScenarioTest {
     }
     cluster.applyFiles(crdFiles);
     List.of("gpunodes", "gpuoffers", "gpuleases", "computejobs")
-        .forEach(r -> cluster.waitForCrd(r + ".gpumarket.io", Duration.ofSeconds(60)));
+        .forEach(r -> cluster.waitForCrd(r + ".gpumarket.io", Duration.ofMinutes(2)));
     cluster.applyFile(manifests.resolve("01-rbac.yaml"));
-    // The agent's ServiceAccount and RBAC, not its DaemonSet (no kubelet to run it).
+    // The agent's ServiceAccount, RBAC and Service, not its DaemonSet (no kubelet to run it).
     // 04-agent-policy.yaml is a ValidatingAdmissionPolicy (1.30+): a 1.20 server has no such API.
-    // Services are left out too: a 1.20 server refuses to server-side apply a Service port
-    // without "protocol" (kubernetes/kubernetes#87852), and nothing here needs them.
-    cluster.applyFile(withoutKinds(manifests.resolve("03-agent.yaml"), "DaemonSet", "Service"));
+    cluster.applyFile(withoutKinds(manifests.resolve("03-agent.yaml"), "DaemonSet"));
 
     apply(
         """
@@ -120,15 +137,17 @@ class MarketScenarioTest {
     for (String node : List.of("e2e-a1", "e2e-b1", "e2e-b2")) {
       startAgent(node);
     }
-    agentMetricsPort = freePort();
+    // Port 0: the server binds a free port itself, so no other process can take it meanwhile.
     agentMetricsServer =
-        new HTTPServer(
-            new InetSocketAddress("127.0.0.1", agentMetricsPort),
-            agentMetrics.get("e2e-b2").registry(),
-            true);
+        new HTTPServer.Builder()
+            .withHostname("127.0.0.1")
+            .withPort(0)
+            .withRegistry(agentMetrics.get("e2e-b2").registry())
+            .withDaemonThreads(true)
+            .build();
+    agentMetricsPort = agentMetricsServer.getPort();
 
-    kubelet = Executors.newSingleThreadScheduledExecutor();
-    kubelet.scheduleWithFixedDelay(MarketScenarioTest::playKubelet, 0, 500, TimeUnit.MILLISECONDS);
+    kubelet = Kubelet.start(client, TENANT);
 
     operator =
         OperatorProcess.start(
@@ -141,7 +160,7 @@ class MarketScenarioTest {
   @AfterAll
   static void stop() {
     if (kubelet != null) {
-      kubelet.shutdownNow();
+      kubelet.close();
     }
     if (operator != null) {
       operator.close();
@@ -167,22 +186,6 @@ class MarketScenarioTest {
     agents.put(node, agent);
   }
 
-  /** Pods of the operator's jobs start at once and keep running. */
-  static void playKubelet() {
-    try {
-      for (Pod pod : client.pods().inNamespace(TENANT).list().getItems()) {
-        String phase = pod.getStatus() == null ? null : pod.getStatus().getPhase();
-        if ((phase == null || phase.equals("Pending"))
-            && pod.getMetadata().getDeletionTimestamp() == null) {
-          pod.setStatus(new PodStatusBuilder().withPhase("Running").build());
-          client.pods().inNamespace(TENANT).resource(pod).updateStatus();
-        }
-      }
-    } catch (RuntimeException e) {
-      System.err.println("[kubelet] " + e);
-    }
-  }
-
   @Test
   @Order(1)
   void aJobIsPlacedOnTheCheapestQualifyingOffer() {
@@ -199,7 +202,7 @@ class MarketScenarioTest {
               containers: [{name: main, image: busybox, command: [sleep, "3600"]}]
         """
             .formatted(JOB, TENANT));
-    ComputeJob job = waitForJob(JOB, j -> "Running".equals(phase(j)), Duration.ofSeconds(90));
+    ComputeJob job = waitForJob(JOB, j -> "Running".equals(phase(j)), OPERATOR_WAIT);
 
     assertThat(job.getStatus().offer.name).isEqualTo("b-h100-eu");
     assertThat(job.getStatus().pricePerGpuHour).isEqualTo("2.00");
@@ -210,13 +213,12 @@ class MarketScenarioTest {
               assertThat(c.getReason()).isNotBlank();
               assertThat(c.getMessage()).isNotNull();
             });
-    GpuLease lease =
-        client.resources(GpuLease.class).inNamespace(TENANT).withName(job.getStatus().lease).get();
+    GpuLease lease = lease(job.getStatus().lease);
     assertThat(lease).isNotNull();
     assertThat(lease.getStatus().phase).isEqualTo(LeasePhase.Active);
     assertThat(lease.getStatus().pricePerGpuHour).isEqualTo("2.00");
 
-    List<Pod> pods = jobPods();
+    List<Pod> pods = pods(JOB);
     assertThat(pods).hasSize(1);
     assertThat(pods.get(0).getMetadata().getOwnerReferences())
         .anySatisfy(o -> assertThat(o.getName()).isEqualTo(JOB));
@@ -226,10 +228,7 @@ class MarketScenarioTest {
     assertThat(events.exitCode()).as(events.toString()).isZero();
     assertThat(events.stdout()).contains("computejob/" + JOB);
 
-    Command.Result quota =
-        cluster.kubectl("get", "resourcequota", "gpumarket-gpus", "-n", TENANT, "-o", "yaml");
-    assertThat(quota.exitCode()).as(quota.toString()).isZero();
-    assertThat(quota.stdout()).contains("requests.nvidia.com/gpu: \"2\"");
+    assertThat(quotaGpus()).isEqualTo("2");
   }
 
   @Test
@@ -295,12 +294,130 @@ class MarketScenarioTest {
                 j.getStatus() != null
                     && j.getStatus().conditions.stream()
                         .anyMatch(c -> "InvalidSpec".equals(c.getReason())),
-            Duration.ofSeconds(60));
+            OPERATOR_WAIT);
     assertThat(bad.getStatus().message).contains("needs at least one container");
   }
 
   @Test
   @Order(4)
+  void aJobWhosePodsSucceedEndsSucceededAndGivesItsGpusBack() {
+    // No region asked: the us-east offer, cheapest, wins. Its container exits 0 (see Kubelet).
+    apply(job(DONE, 2, "", "[sh, -c, \"exit 0\"]"));
+    ComputeJob done = waitForJob(DONE, j -> "Succeeded".equals(phase(j)), OPERATOR_WAIT);
+
+    assertThat(done.getStatus().offer.name).isEqualTo("b-h100-us");
+    assertThat(done.getStatus().completionTime).isNotBlank();
+    assertThat(condition(done, "Complete"))
+        .satisfies(c -> assertThat(c.getStatus()).isEqualTo("True"))
+        .satisfies(c -> assertThat(c.getReason()).isEqualTo("Succeeded"));
+    assertThat(condition(done, "Running").getStatus()).isEqualTo("False");
+    // The pod is kept, as a kubelet would leave it: kubectl shows it Completed.
+    assertThat(pods(DONE))
+        .singleElement()
+        .satisfies(p -> assertThat(p.getStatus().getPhase()).isEqualTo("Succeeded"));
+
+    // The lease ends when the job does, billed from its start to its end at the locked price.
+    String leaseName = done.getStatus().lease;
+    GpuLease lease =
+        awaitValue(
+            () -> lease(leaseName),
+            l -> l.getStatus() != null && l.getStatus().phase == LeasePhase.Released,
+            "the lease of a succeeded job is Released");
+    var ls = lease.getStatus();
+    long seconds =
+        Duration.between(Instant.parse(ls.startTime), Instant.parse(ls.endTime)).getSeconds();
+    assertThat(ls.gpuSeconds).isPositive().isEqualTo(2 * seconds);
+    assertThat(new BigDecimal(ls.cost)).isEqualByComparingTo(cost(ls.gpuSeconds, "1.50"));
+    // The job shows what its lease billed.
+    done =
+        waitForJob(
+            DONE,
+            j ->
+                ls.cost.equals(j.getStatus().cost)
+                    && ls.gpuSeconds.equals(j.getStatus().gpuSeconds),
+            OPERATOR_WAIT);
+    doneCost = done.getStatus().cost;
+    doneGpuSeconds = done.getStatus().gpuSeconds;
+
+    // Its GPUs are back on the market: the host's ledger no longer holds them, the offer sells
+    // all 8 again, and the tenant's quota is down to the running job's 2.
+    await(
+        () -> {
+          GpuNode node = client.resources(GpuNode.class).withName("e2e-b2").get();
+          return node.getStatus().allocations.stream()
+                  .noneMatch(a -> leaseName.equals(a.lease.name))
+              && Integer.valueOf(0).equals(node.getStatus().leasedGpus);
+        },
+        OPERATOR_WAIT,
+        "e2e-b2's ledger is freed");
+    await(
+        () -> {
+          GpuOffer offer =
+              client.resources(GpuOffer.class).inNamespace(PROVIDER_B).withName("b-h100-us").get();
+          return Integer.valueOf(8).equals(offer.getStatus().availableGpus);
+        },
+        OPERATOR_WAIT,
+        "b-h100-us offers 8 GPUs again");
+    await(() -> "2".equals(quotaGpus()), OPERATOR_WAIT, "the tenant's GPU quota is back to 2");
+  }
+
+  @Test
+  @Order(5)
+  void aJobWhosePodFailsIsRetriedThenFailsWithTheReason() {
+    apply(job(CRASH, 1, "backoffLimit: 1", "[sh, -c, \"exit 3\"]"));
+    ComputeJob crash = waitForJob(CRASH, j -> "Failed".equals(phase(j)), OPERATOR_WAIT);
+
+    // backoffLimit 1: the first attempt failed and was retried once.
+    assertThat(crash.getStatus().attempts).isEqualTo(2);
+    assertThat(condition(crash, "Failed"))
+        .satisfies(c -> assertThat(c.getStatus()).isEqualTo("True"))
+        .satisfies(c -> assertThat(c.getReason()).isEqualTo("BackoffLimitExceeded"))
+        .satisfies(
+            c ->
+                assertThat(c.getMessage())
+                    .contains(CRASH + "-a2-r0", "exited with code 3", "backoffLimit 1"));
+    assertThat(condition(crash, "Running").getStatus()).isEqualTo("False");
+    assertThat(crash.getStatus().message).isEqualTo(condition(crash, "Failed").getMessage());
+
+    Command.Result events =
+        cluster.kubectl(
+            "get", "events", "-n", TENANT, "--field-selector", "involvedObject.name=" + CRASH);
+    assertThat(events.exitCode()).as(events.toString()).isZero();
+    assertThat(events.stdout()).contains("JobRetrying", "JobFailed");
+
+    // The retried attempt's pod was deleted; the last one is kept to be inspected.
+    await(
+        () ->
+            pods(CRASH).stream()
+                .map(p -> p.getMetadata().getName() + "=" + p.getStatus().getPhase())
+                .toList()
+                .equals(List.of(CRASH + "-a2-r0=Failed")),
+        OPERATOR_WAIT,
+        "only the last attempt's pod is left, Failed");
+    String leaseName = crash.getStatus().lease;
+    await(
+        () -> {
+          GpuLease l = lease(leaseName);
+          return l.getStatus() != null && l.getStatus().phase == LeasePhase.Released;
+        },
+        OPERATOR_WAIT,
+        "the failed job's lease is Released");
+    await(
+        () ->
+            Integer.valueOf(0)
+                .equals(
+                    client
+                        .resources(GpuNode.class)
+                        .withName("e2e-b2")
+                        .get()
+                        .getStatus()
+                        .leasedGpus),
+        OPERATOR_WAIT,
+        "e2e-b2's ledger is freed");
+  }
+
+  @Test
+  @Order(6)
   void prometheusScrapesTheOperatorAndAnAgent() throws Exception {
     String operatorText = httpGet("http://127.0.0.1:" + operator.port() + "/metrics");
     String agentText = httpGet("http://127.0.0.1:" + agentMetricsPort + "/metrics");
@@ -312,49 +429,59 @@ class MarketScenarioTest {
             Map.of(
                 "operator", List.of("127.0.0.1:" + operator.port()),
                 "agent", List.of("127.0.0.1:" + agentMetricsPort)))) {
-      Duration wait = Duration.ofSeconds(60);
-      assertThat(prometheus.waitFor("gpumarket_node_up{node=\"e2e-b1\"}", s -> !s.isEmpty(), wait))
-          .singleElement()
-          .satisfies(s -> assertThat(s.value()).isEqualTo(1.0));
-      assertThat(prometheus.waitFor("gpumarket_node_uptime_ratio", s -> !s.isEmpty(), wait))
-          .isNotEmpty();
-      assertThat(
-              prometheus.waitFor(
-                  "gpumarket_jobs{namespace=\"" + TENANT + "\",phase=\"Running\"}",
-                  s -> !s.isEmpty(),
-                  wait))
-          .singleElement()
-          .satisfies(s -> assertThat(s.value()).isEqualTo(1.0));
-      assertThat(
-              prometheus.waitFor(
-                  "gpumarket_gpus{model=\"h100-80gb\",state=\"leased\"}", s -> !s.isEmpty(), wait))
-          .singleElement()
-          .satisfies(s -> assertThat(s.value()).isEqualTo(2.0));
-      assertThat(
-              prometheus.waitFor(
-                  "gpumarket_offer_price_per_gpu_hour{offer=\"b-h100-eu\"}",
-                  s -> !s.isEmpty(),
-                  wait))
-          .singleElement()
-          .satisfies(s -> assertThat(s.value()).isEqualTo(2.0));
-      assertThat(prometheus.waitFor("gpumarket_utilization_ratio", s -> !s.isEmpty(), wait))
-          .isNotEmpty();
+      expect(prometheus, "gpumarket_node_up{node=\"e2e-b1\"}", () -> 1.0);
+      // e2e-b2's agent ran all along: up the whole hour, as its status says.
+      expect(prometheus, "gpumarket_node_uptime_ratio{node=\"e2e-b2\",window=\"1h\"}", () -> 1.0);
+      expect(
+          prometheus,
+          "gpumarket_node_uptime_ratio{node=\"e2e-b2\",window=\"1h\"}",
+          () ->
+              client.resources(GpuNode.class).withName("e2e-b2").get().getStatus().uptime.ratio1h);
+      for (var phase :
+          Map.of("Pending", 1.0, "Running", 1.0, "Succeeded", 1.0, "Failed", 1.0).entrySet()) {
+        expect(
+            prometheus,
+            "gpumarket_jobs{namespace=\"" + TENANT + "\",phase=\"" + phase.getKey() + "\"}",
+            phase::getValue);
+      }
+      expect(prometheus, "gpumarket_gpus{model=\"h100-80gb\",state=\"leased\"}", () -> 2.0);
+      expect(prometheus, "gpumarket_offer_price_per_gpu_hour{offer=\"b-h100-eu\"}", () -> 2.0);
+      // Leased over healthy GPUs of the model and tier, from what the GpuNodes' statuses say.
+      expect(
+          prometheus,
+          "gpumarket_utilization_ratio{model=\"h100-80gb\",tier=\"datacenter\"}",
+          MarketScenarioTest::h100Utilization);
+      // Every GPU-second and cent the tenant's leases billed, as their statuses say; read again on
+      // each try, as the running job's lease accrues every minute.
+      expect(
+          prometheus,
+          "gpumarket_lease_gpu_seconds_total{namespace=\"" + TENANT + "\",model=\"h100-80gb\"}",
+          () -> tenantLeases().stream().mapToDouble(l -> l.getStatus().gpuSeconds).sum());
+      expect(
+          prometheus,
+          "gpumarket_lease_cost_total{namespace=\"" + TENANT + "\",currency=\"USD\"}",
+          () ->
+              tenantLeases().stream()
+                  .map(l -> new BigDecimal(l.getStatus().cost))
+                  .reduce(BigDecimal.ZERO, BigDecimal::add)
+                  .doubleValue());
       assertThat(
               prometheus.waitFor(
                   "gpumarket_agent_device_utilization_ratio{node=\"e2e-b2\"}",
                   s -> s.size() == 8,
-                  wait))
+                  OPERATOR_WAIT))
           .allSatisfy(s -> assertThat(s.value()).isBetween(0.0, 1.0));
     }
   }
 
   @Test
-  @Order(5)
+  @Order(7)
   void aJobMovesWhenItsHostGoesDown() {
     ComputeJob before = client.resources(ComputeJob.class).inNamespace(TENANT).withName(JOB).get();
     String firstLease = before.getStatus().lease;
     agents.remove("e2e-b1").close();
 
+    // Down after the heartbeat grace (6 s), moved after the toleration (20 s).
     ComputeJob moved =
         waitForJob(
             JOB,
@@ -362,44 +489,71 @@ class MarketScenarioTest {
                 "Running".equals(phase(j))
                     && j.getStatus().nodes.contains("e2e-a1")
                     && !firstLease.equals(j.getStatus().lease),
-            Duration.ofSeconds(150));
+            OPERATOR_WAIT.plusMinutes(1));
 
     assertThat(moved.getStatus().offer.name).isEqualTo("a-h100");
     assertThat(moved.getStatus().pricePerGpuHour).isEqualTo("3.00");
     assertThat(moved.getStatus().priorGpuSeconds).isPositive();
     assertThat(moved.getStatus().priorCost).isNotBlank();
-    assertThat(jobPods()).allSatisfy(p -> assertThat(p.getSpec().toString()).contains("e2e-a1"));
-    GpuLease first =
-        client.resources(GpuLease.class).inNamespace(TENANT).withName(firstLease).get();
-    assertThat(first.getStatus().phase).isNotEqualTo(LeasePhase.Active);
+    assertThat(pods(JOB)).allSatisfy(p -> assertThat(p.getSpec().toString()).contains("e2e-a1"));
+    await(
+        () -> {
+          GpuLease first = lease(firstLease);
+          return first.getStatus() != null && first.getStatus().phase != LeasePhase.Active;
+        },
+        OPERATOR_WAIT,
+        "the first lease is no longer Active");
   }
 
   @Test
-  @Order(6)
+  @Order(8)
   void deletingAJobCollectsItsPodsAndReleasesItsLease() {
     ComputeJob job = client.resources(ComputeJob.class).inNamespace(TENANT).withName(JOB).get();
     String lease = job.getStatus().lease;
-    assertThat(jobPods()).isNotEmpty();
+    assertThat(pods(JOB)).isNotEmpty();
 
-    Command.Result delete = cluster.kubectl("delete", "computejob", JOB, "-n", TENANT);
+    // Not waiting in kubectl (its own timeout would be ours): the job is awaited below.
+    Command.Result delete =
+        cluster.kubectl("delete", "computejob", JOB, "-n", TENANT, "--wait=false");
     assertThat(delete.exitCode()).as(delete.toString()).isZero();
 
-    await(() -> jobPods().isEmpty(), Duration.ofSeconds(60), "the job's pods are collected");
+    await(
+        () -> client.resources(ComputeJob.class).inNamespace(TENANT).withName(JOB).get() == null,
+        OPERATOR_WAIT,
+        "the job is gone (its finalizer removed)");
+    await(() -> pods(JOB).isEmpty(), OPERATOR_WAIT, "the job's pods are collected");
     await(
         () -> {
-          GpuLease l = client.resources(GpuLease.class).inNamespace(TENANT).withName(lease).get();
+          GpuLease l = lease(lease);
           return l == null || (l.getStatus() != null && l.getStatus().phase != LeasePhase.Active);
         },
-        Duration.ofSeconds(60),
+        OPERATOR_WAIT,
         "the lease is released");
-    GpuLease l = client.resources(GpuLease.class).inNamespace(TENANT).withName(lease).get();
+    GpuLease l = lease(lease);
     System.err.println(
         "[MarketScenarioTest] lease after delete: "
             + (l == null ? "deleted" : l.getStatus().phase + " cost " + l.getStatus().cost));
   }
 
   @Test
-  @Order(7)
+  @Order(9)
+  void anEndedJobKeepsItsCost() {
+    Assumptions.assumeTrue(doneCost != null, "the succeeded job's scenario did not get that far");
+    // Minutes after it ended (a running lease accrues every minute), the bill is what it was.
+    ComputeJob done = client.resources(ComputeJob.class).inNamespace(TENANT).withName(DONE).get();
+    assertThat(done.getStatus().cost).isEqualTo(doneCost);
+    assertThat(done.getStatus().gpuSeconds).isEqualTo(doneGpuSeconds);
+    GpuLease lease = lease(done.getStatus().lease);
+    assertThat(lease.getStatus().cost).isEqualTo(doneCost);
+    assertThat(lease.getStatus().phase).isEqualTo(LeasePhase.Released);
+
+    Command.Result jobs = cluster.kubectl("get", "computejob", DONE, "-n", TENANT);
+    assertThat(jobs.exitCode()).as(jobs.toString()).isZero();
+    assertThat(line(jobs.stdout(), DONE)).contains("Succeeded", doneCost);
+  }
+
+  @Test
+  @Order(10)
   void theOperatorWasNeverForbiddenAnything() {
     assertThat(operator.alive()).isTrue();
     assertThat(operator.forbidden()).isEmpty();
@@ -409,7 +563,7 @@ class MarketScenarioTest {
   }
 
   @Test
-  @Order(8)
+  @Order(11)
   void aSecondReplicaTakesOverWhenTheLeaderDies() {
     operator.close();
     Path kubeconfig = cluster.serviceAccountKubeconfig(SYSTEM, "gpumarket-operator");
@@ -423,35 +577,35 @@ class MarketScenarioTest {
     OperatorProcess second = null;
     try {
       var leases = client.leases().inNamespace(SYSTEM).withName("gpumarket-operator");
-      await(
-          () -> leases.get() != null && leases.get().getSpec().getHolderIdentity() != null,
-          Duration.ofSeconds(60),
-          "the first replica holds the Lease gpumarket-operator");
-      String holder = leases.get().getSpec().getHolderIdentity();
+      Lease held =
+          awaitValue(
+              leases::get,
+              l -> l.getSpec().getHolderIdentity() != null,
+              "the first replica holds the Lease gpumarket-operator");
+      String holder = held.getSpec().getHolderIdentity();
       System.err.println("[MarketScenarioTest] leader: " + holder);
       second = OperatorProcess.start(cluster, kubeconfig, env, "operator-le-2");
-      sleep(3000);
+      // The second replica is up and asking; the leader renews twice meanwhile and keeps it.
+      var renewed = held.getSpec().getRenewTime();
+      for (int i = 0; i < 2; i++) {
+        var since = renewed;
+        renewed =
+            awaitValue(
+                    leases::get,
+                    l -> !since.equals(l.getSpec().getRenewTime()),
+                    "the leader renews the Lease")
+                .getSpec()
+                .getRenewTime();
+      }
       assertThat(leases.get().getSpec().getHolderIdentity()).isEqualTo(holder);
       first.kill();
       await(
           () -> !holder.equals(leases.get().getSpec().getHolderIdentity()),
-          Duration.ofSeconds(90),
+          OPERATOR_WAIT,
           "another replica takes the Lease from " + holder);
       // The new leader binds a new job (no region asked: the us-east offer, cheapest, wins).
-      apply(
-          """
-          apiVersion: gpumarket.io/v1alpha1
-          kind: ComputeJob
-          metadata: {name: after-failover, namespace: %s}
-          spec:
-            gpu: {models: [h100-80gb], perReplica: 1}
-            template:
-              spec:
-                containers: [{name: main, image: busybox, command: [sleep, "3600"]}]
-          """
-              .formatted(TENANT));
-      ComputeJob job =
-          waitForJob("after-failover", j -> "Running".equals(phase(j)), Duration.ofSeconds(90));
+      apply(job("after-failover", 1, "", "[sleep, \"3600\"]"));
+      ComputeJob job = waitForJob("after-failover", j -> "Running".equals(phase(j)), OPERATOR_WAIT);
       assertThat(job.getStatus().offer.name).isEqualTo("b-h100-us");
       assertThat(second.forbidden()).isEmpty();
       assertThat(first.forbidden()).isEmpty();
@@ -465,14 +619,104 @@ class MarketScenarioTest {
 
   // ---------------------------------------------------------------------------------------------
 
-  static List<Pod> jobPods() {
+  /** The job's pods that are not being deleted. */
+  static List<Pod> pods(String job) {
     return client.pods().inNamespace(TENANT).list().getItems().stream()
         .filter(
             p ->
                 p.getMetadata().getOwnerReferences().stream()
-                    .anyMatch(o -> o.getName().equals(JOB)))
+                    .anyMatch(o -> o.getName().equals(job)))
         .filter(p -> p.getMetadata().getDeletionTimestamp() == null)
         .toList();
+  }
+
+  static GpuLease lease(String name) {
+    return client.resources(GpuLease.class).inNamespace(TENANT).withName(name).get();
+  }
+
+  static List<GpuLease> tenantLeases() {
+    return client.resources(GpuLease.class).inNamespace(TENANT).list().getItems().stream()
+        .filter(l -> l.getStatus() != null && l.getStatus().cost != null)
+        .toList();
+  }
+
+  /** The hard limit of {@code requests.nvidia.com/gpu} in the tenant's managed quota. */
+  static String quotaGpus() {
+    ResourceQuota quota =
+        client.resourceQuotas().inNamespace(TENANT).withName("gpumarket-gpus").get();
+    if (quota == null || quota.getSpec().getHard() == null) {
+      return null;
+    }
+    Quantity gpus = quota.getSpec().getHard().get("requests.nvidia.com/gpu");
+    return gpus == null ? null : gpus.toString();
+  }
+
+  static Condition condition(ComputeJob job, String type) {
+    return job.getStatus().conditions.stream()
+        .filter(c -> type.equals(c.getType()))
+        .findFirst()
+        .orElseThrow(
+            () -> new AssertionError("no " + type + " condition: " + job.getStatus().conditions));
+  }
+
+  /** Price times GPU-seconds over 3600, to four decimals, as a lease bills. */
+  static BigDecimal cost(long gpuSeconds, String pricePerGpuHour) {
+    return new BigDecimal(pricePerGpuHour)
+        .multiply(BigDecimal.valueOf(gpuSeconds))
+        .divide(BigDecimal.valueOf(3600), 4, RoundingMode.HALF_UP);
+  }
+
+  /** Leased over healthy GPUs of the h100-80gb datacenter hosts, from their statuses. */
+  static double h100Utilization() {
+    long leased = 0;
+    long healthy = 0;
+    for (GpuNode node : client.resources(GpuNode.class).list().getItems()) {
+      var spec = node.getSpec();
+      if (spec.gpus == null
+          || !"h100-80gb".equals(spec.gpus.model)
+          || spec.tier != Tier.DATACENTER
+          || node.getStatus() == null) {
+        continue;
+      }
+      leased += node.getStatus().allocations.stream().mapToInt(a -> a.gpus).sum();
+      healthy += node.getStatus().allocatableGpus == null ? 0 : node.getStatus().allocatableGpus;
+    }
+    return healthy == 0 ? 0 : Math.min(1.0, (double) leased / healthy);
+  }
+
+  /**
+   * Waits until the query gives one series of the expected value, the expectation read again on
+   * each try (it may move, as a running lease's cost does).
+   */
+  static void expect(PrometheusServer prometheus, String promql, Supplier<Double> expected) {
+    double[] want = {Double.NaN};
+    try {
+      prometheus.waitFor(
+          promql,
+          s -> {
+            want[0] = expected.get();
+            return s.size() == 1 && Math.abs(s.get(0).value() - want[0]) < 1e-6;
+          },
+          OPERATOR_WAIT);
+    } catch (AssertionError e) {
+      throw new AssertionError(e.getMessage() + "; expected one series of value " + want[0], e);
+    }
+  }
+
+  /** A ComputeJob of h100s, any region, whose container runs the command. */
+  static String job(String name, int perReplica, String moreSpec, String command) {
+    return """
+        apiVersion: gpumarket.io/v1alpha1
+        kind: ComputeJob
+        metadata: {name: %s, namespace: %s}
+        spec:
+          gpu: {models: [h100-80gb], perReplica: %d}
+          %s
+          template:
+            spec:
+              containers: [{name: main, image: busybox, command: %s}]
+        """
+        .formatted(name, TENANT, perReplica, moreSpec, command);
   }
 
   static String phase(ComputeJob job) {
@@ -481,8 +725,7 @@ class MarketScenarioTest {
         : job.getStatus().phase.name();
   }
 
-  static ComputeJob waitForJob(
-      String name, java.util.function.Predicate<ComputeJob> until, Duration timeout) {
+  static ComputeJob waitForJob(String name, Predicate<ComputeJob> until, Duration timeout) {
     long deadline = System.nanoTime() + timeout.toNanos();
     ComputeJob job = null;
     while (System.nanoTime() < deadline) {
@@ -521,6 +764,20 @@ class MarketScenarioTest {
       }
       sleep(500);
     }
+  }
+
+  /** Reads until the value is there and satisfies the predicate; returns it. */
+  static <T> T awaitValue(Supplier<T> read, Predicate<T> until, String what) {
+    long deadline = System.nanoTime() + OPERATOR_WAIT.toNanos();
+    T value = null;
+    while (System.nanoTime() < deadline) {
+      value = read.get();
+      if (value != null && until.test(value)) {
+        return value;
+      }
+      sleep(500);
+    }
+    throw new AssertionError("not within " + OPERATOR_WAIT + ": " + what + "; last " + value);
   }
 
   static String line(String table, String containing) {
@@ -591,14 +848,6 @@ class MarketScenarioTest {
         .body();
   }
 
-  static int freePort() {
-    try (ServerSocket s = new ServerSocket(0)) {
-      return s.getLocalPort();
-    } catch (IOException e) {
-      throw new java.io.UncheckedIOException(e);
-    }
-  }
-
   static void sleep(long millis) {
     try {
       Thread.sleep(millis);
@@ -608,16 +857,17 @@ class MarketScenarioTest {
     }
   }
 
-  /** Prints the tail of the operator's log when a scenario fails. */
+  /** Prints the tail of each operator's log when a scenario fails. */
   static class OperatorLogOnFailure implements TestWatcher {
     @Override
     public void testFailed(ExtensionContext context, Throwable cause) {
-      if (operator != null) {
+      for (OperatorProcess started : OperatorProcess.started()) {
         System.err.println(
             "[MarketScenarioTest] operator log tail ("
-                + operator.log()
+                + started.log()
+                + (started.alive() ? "" : ", stopped")
                 + "):\n"
-                + operator.tail(80));
+                + started.tail(80));
       }
     }
   }

@@ -21,6 +21,8 @@ import java.util.concurrent.TimeUnit;
  */
 final class OperatorProcess implements AutoCloseable {
 
+  private static final List<OperatorProcess> STARTED = new ArrayList<>();
+
   private final Process process;
   private final Path log;
   private final int port;
@@ -37,12 +39,35 @@ final class OperatorProcess implements AutoCloseable {
     if (!Files.isRegularFile(jar)) {
       throw new IllegalStateException(jar + " is missing: build the operator module first");
     }
-    int port;
-    try (ServerSocket s = new ServerSocket(0)) {
-      port = s.getLocalPort();
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
+    // The free port may be taken between our probe and the operator's bind; then try another.
+    for (int attempt = 1; ; attempt++) {
+      OperatorProcess operator = launch(cluster, jar, kubeconfig, env, name, freePort());
+      try {
+        operator.awaitMetrics(Duration.ofSeconds(180));
+        return operator;
+      } catch (IllegalStateException e) {
+        operator.close();
+        if (attempt >= 3 || !operator.text().contains(" in use")) {
+          throw e;
+        }
+      }
     }
+  }
+
+  /** Every operator started in this JVM, in order, so a failed test can show their logs. */
+  static List<OperatorProcess> started() {
+    synchronized (STARTED) {
+      return List.copyOf(STARTED);
+    }
+  }
+
+  private static OperatorProcess launch(
+      KubeCluster cluster,
+      Path jar,
+      Path kubeconfig,
+      Map<String, String> env,
+      String name,
+      int port) {
     Path log = cluster.root().resolve("e2e/target/" + name + ".log");
     List<String> command = new ArrayList<>();
     command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
@@ -63,8 +88,18 @@ final class OperatorProcess implements AutoCloseable {
       Files.createDirectories(log.getParent());
       OperatorProcess operator = new OperatorProcess(builder.start(), log, port);
       Runtime.getRuntime().addShutdownHook(new Thread(operator::close));
-      operator.awaitMetrics(Duration.ofSeconds(120));
+      synchronized (STARTED) {
+        STARTED.add(operator);
+      }
       return operator;
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  private static int freePort() {
+    try (ServerSocket s = new ServerSocket(0)) {
+      return s.getLocalPort();
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }

@@ -35,6 +35,7 @@ class ChartTest {
 
     assertThat(rendered.keys())
         .containsExactlyInAnyOrder(
+            "Namespace/gpumarket-node-lease",
             "ServiceAccount/gpumarket-operator",
             "ClusterRole/gpumarket-operator",
             "ClusterRoleBinding/gpumarket-operator",
@@ -53,11 +54,59 @@ class ChartTest {
             "ValidatingAdmissionPolicyBinding/gpumarket-agent-own-node");
     for (JsonNode o : rendered.objects()) {
       String kind = o.path("kind").asText();
-      boolean clusterScoped = kind.startsWith("Cluster") || kind.startsWith("ValidatingAdmission");
+      boolean clusterScoped =
+          kind.startsWith("Cluster")
+              || kind.startsWith("ValidatingAdmission")
+              || kind.equals("Namespace");
+      boolean heartbeats = Chart.key(o).endsWith("/gpumarket-agent-heartbeats");
       assertThat(o.path("metadata").path("namespace").asText())
           .as("namespace of %s", Chart.key(o))
-          .isEqualTo(clusterScoped ? "" : Chart.NAMESPACE);
+          .isEqualTo(clusterScoped ? "" : heartbeats ? "gpumarket-node-lease" : Chart.NAMESPACE);
     }
+  }
+
+  /**
+   * An agent may create Leases where it heartbeats, and create cannot be limited by name: were that
+   * the operator's namespace, an agent could take the leader-election Lease. The operator and the
+   * agents must also agree on where the heartbeats are, or every node stays NotReady.
+   */
+  @Test
+  void agentsHeartbeatOutsideTheNamespaceOfTheLeaderLease() {
+    var rendered = render(Map.of("agent.heartbeats.namespace", "market-heartbeats"));
+
+    String leaderLeaseNamespace =
+        rendered
+            .get("Role", "gpumarket-operator-leader-election")
+            .at("/metadata/namespace")
+            .asText();
+    String heartbeatRoleNamespace =
+        rendered.get("Role", "gpumarket-agent-heartbeats").at("/metadata/namespace").asText();
+    assertThat(heartbeatRoleNamespace)
+        .isEqualTo("market-heartbeats")
+        .isNotEqualTo(leaderLeaseNamespace);
+    assertThat(
+            rendered
+                .get("RoleBinding", "gpumarket-agent-heartbeats")
+                .at("/metadata/namespace")
+                .asText())
+        .isEqualTo("market-heartbeats");
+    assertThat(rendered.find("Namespace", "market-heartbeats")).isPresent();
+    JsonNode operatorEnv =
+        rendered.get("Deployment", "gpumarket-operator").at("/spec/template/spec/containers/0/env");
+    JsonNode agentEnv =
+        rendered.get("DaemonSet", "gpumarket-agent").at("/spec/template/spec/containers/0/env");
+    assertThat(envValue(operatorEnv, "GPUMARKET_HEARTBEAT_NAMESPACE"))
+        .isEqualTo("market-heartbeats");
+    assertThat(envValue(agentEnv, "GPUMARKET_NAMESPACE")).isEqualTo("market-heartbeats");
+
+    var existing =
+        render(
+            Map.of(
+                "agent.heartbeats.namespace",
+                "market-heartbeats",
+                "agent.heartbeats.createNamespace",
+                false));
+    assertThat(existing.find("Namespace", "market-heartbeats")).isEmpty();
   }
 
   @Test
@@ -251,7 +300,10 @@ class ChartTest {
                 .call());
     var r = new Chart.Rendered(rendered);
 
-    assertThat(r.keys()).allMatch(k -> k.contains("/market-gpumarket-"), "prefixed");
+    // The heartbeat namespace is named by a value, not after the release.
+    assertThat(r.keys())
+        .filteredOn(k -> !k.equals("Namespace/gpumarket-node-lease"))
+        .allMatch(k -> k.contains("/market-gpumarket-"), "prefixed");
     assertThat(
             r.get("ValidatingAdmissionPolicy", "market-gpumarket-agent-own-node")
                 .at("/spec/matchConditions/0/expression")
@@ -265,7 +317,7 @@ class ChartTest {
         .isEqualTo("market-gpumarket-agent-own-node");
     JsonNode agentEnv =
         r.get("DaemonSet", "market-gpumarket-agent").at("/spec/template/spec/containers/0/env");
-    assertThat(envValue(agentEnv, "GPUMARKET_NAMESPACE")).isEqualTo("gpus");
+    assertThat(envValue(agentEnv, "GPUMARKET_NAMESPACE")).isEqualTo("gpumarket-node-lease");
     assertThat(
             r.get("ClusterRoleBinding", "market-gpumarket-agent")
                 .at("/subjects/0/namespace")

@@ -24,9 +24,10 @@ import org.junit.jupiter.params.provider.MethodSource;
  * equal to it as a whole (apiVersion, spec, rules, roleRef, subjects, ...) once the labels that
  * only Helm adds ({@link #HELM_LABELS}) are removed wherever they appear (metadata, selectors, pod
  * templates). The chart may add those labels, and app.kubernetes.io/name, to an object's own
- * metadata, and nothing else. The manifests' Namespace is the one exception: Helm installs into a
- * namespace it does not own ({@code --create-namespace}). Conversely the chart renders nothing by
- * default that the manifests lack.
+ * metadata, and nothing else. The manifests' Namespace of the release is the one exception: Helm
+ * installs into a namespace it does not own ({@code --create-namespace}); the agents' heartbeat
+ * namespace is rendered like any other object. Conversely the chart renders nothing by default that
+ * the manifests lack.
  */
 class ManifestsMatchTest {
   static final List<String> FILES =
@@ -49,8 +50,13 @@ class ManifestsMatchTest {
   static Stream<String> manifestObjects() {
     return FILES.stream()
         .flatMap(f -> Chart.parse(Chart.MANIFESTS.resolve(f)).stream())
-        .filter(o -> !o.path("kind").asText().equals("Namespace"))
+        .filter(o -> !isTheReleaseNamespace(o))
         .map(Chart::key);
+  }
+
+  private static boolean isTheReleaseNamespace(JsonNode o) {
+    return o.path("kind").asText().equals("Namespace")
+        && o.at("/metadata/name").asText().equals(Chart.NAMESPACE);
   }
 
   @ParameterizedTest
@@ -86,14 +92,22 @@ class ManifestsMatchTest {
 
   @Test
   void manifestsNameTheNamespaceTheChartIsRenderedIn() {
-    List<ObjectNode> namespaces =
+    List<String> objectNamespaces =
+        FILES.stream()
+            .flatMap(f -> Chart.parse(Chart.MANIFESTS.resolve(f)).stream())
+            .map(o -> o.at("/metadata/namespace").asText())
+            .filter(n -> !n.isEmpty())
+            .distinct()
+            .toList();
+    List<String> namespaces =
         FILES.stream()
             .flatMap(f -> Chart.parse(Chart.MANIFESTS.resolve(f)).stream())
             .filter(o -> o.path("kind").asText().equals("Namespace"))
+            .map(o -> o.at("/metadata/name").asText())
             .toList();
 
-    assertThat(namespaces).hasSize(1);
-    assertThat(namespaces.get(0).at("/metadata/name").asText()).isEqualTo(Chart.NAMESPACE);
+    assertThat(namespaces).contains(Chart.NAMESPACE);
+    assertThat(namespaces).containsExactlyInAnyOrderElementsOf(objectNamespaces);
   }
 
   private static ObjectNode manifest(String key) {

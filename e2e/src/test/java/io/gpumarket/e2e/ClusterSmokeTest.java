@@ -7,6 +7,7 @@ import io.fabric8.kubernetes.api.model.ConfigMap;
 import io.fabric8.kubernetes.api.model.ConfigMapBuilder;
 import io.fabric8.kubernetes.api.model.GenericKubernetesResource;
 import io.fabric8.kubernetes.api.model.HasMetadata;
+import io.fabric8.kubernetes.api.model.Namespace;
 import io.fabric8.kubernetes.api.model.NamespaceBuilder;
 import io.fabric8.kubernetes.api.model.apiextensions.v1.CustomResourceColumnDefinition;
 import io.fabric8.kubernetes.api.model.apiextensions.v1.CustomResourceDefinition;
@@ -18,6 +19,7 @@ import io.prometheus.client.exporter.HTTPServer;
 import io.prometheus.client.exporter.common.TextFormat;
 import java.io.IOException;
 import java.io.StringWriter;
+import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -132,6 +134,22 @@ class ClusterSmokeTest {
         cluster.kubectl("api-resources", "--api-group=admissionregistration.k8s.io", "-o", "name");
     if (admission.stdout().contains("validatingadmissionpolicies")) {
       files.add("04-agent-policy.yaml"); // Kubernetes 1.30+
+    }
+    // A dry run does not create the manifests' namespaces, and the objects in them need them.
+    for (String file : files) {
+      try (var in = Files.newInputStream(cluster.root().resolve("manifests").resolve(file))) {
+        cluster.client().load(in).items().stream()
+            .filter(Namespace.class::isInstance)
+            .forEach(
+                ns ->
+                    cluster
+                        .client()
+                        .resource(ns)
+                        .fieldManager(KubeCluster.FIELD_MANAGER)
+                        .serverSideApply());
+      } catch (IOException e) {
+        throw new UncheckedIOException(e);
+      }
     }
     for (String file : files) {
       Command.Result apply =

@@ -1,6 +1,7 @@
 package io.gpumarket.e2e;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.fabric8.kubernetes.api.model.Condition;
 import io.fabric8.kubernetes.api.model.NodeBuilder;
@@ -8,7 +9,9 @@ import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.Quantity;
 import io.fabric8.kubernetes.api.model.ResourceQuota;
 import io.fabric8.kubernetes.api.model.coordination.v1.Lease;
+import io.fabric8.kubernetes.api.model.coordination.v1.LeaseBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.KubernetesClientException;
 import io.gpumarket.agent.AgentMetrics;
 import io.gpumarket.agent.NodeAgent;
 import io.gpumarket.agent.SimulatedBackend;
@@ -59,6 +62,10 @@ import org.junit.jupiter.api.extension.TestWatcher;
 class MarketScenarioTest {
 
   static final String SYSTEM = "gpumarket-system";
+
+  /** Where the agents renew their heartbeat Leases, as manifests/ ship it. */
+  static final String HEARTBEATS = "gpumarket-node-lease";
+
   static final String TENANT = "e2e-tenant";
   static final String PROVIDER_A = "e2e-prov-a";
   static final String PROVIDER_B = "e2e-prov-b";
@@ -180,7 +187,7 @@ class MarketScenarioTest {
             agentClient,
             new SimulatedBackend(8, "NVIDIA H100 80GB", node, 0.5),
             node,
-            SYSTEM,
+            HEARTBEATS,
             metrics);
     agent.start();
     agents.put(node, agent);
@@ -596,6 +603,21 @@ class MarketScenarioTest {
                     "the leader renews the Lease")
                 .getSpec()
                 .getRenewTime();
+      }
+      assertThat(leases.get().getSpec().getHolderIdentity()).isEqualTo(holder);
+      // Agents heartbeat in a namespace of their own: their token cannot seize the leadership.
+      try (KubernetesClient agent =
+          KubeCluster.clientFor(cluster.serviceAccountKubeconfig(SYSTEM, "gpumarket-agent"))) {
+        Lease seized = leases.get();
+        seized.getSpec().setHolderIdentity("an-agent");
+        assertThatThrownBy(() -> agent.leases().inNamespace(SYSTEM).resource(seized).update())
+            .isInstanceOfSatisfying(
+                KubernetesClientException.class, e -> assertThat(e.getCode()).isEqualTo(403));
+        Lease other =
+            new LeaseBuilder().withNewMetadata().withName("not-a-heartbeat").endMetadata().build();
+        assertThatThrownBy(() -> agent.leases().inNamespace(SYSTEM).resource(other).create())
+            .isInstanceOfSatisfying(
+                KubernetesClientException.class, e -> assertThat(e.getCode()).isEqualTo(403));
       }
       assertThat(leases.get().getSpec().getHolderIdentity()).isEqualTo(holder);
       first.kill();

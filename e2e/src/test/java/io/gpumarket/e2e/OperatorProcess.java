@@ -82,7 +82,7 @@ final class OperatorProcess implements AutoCloseable {
             .directory(cluster.root().toFile());
     builder.environment().put("KUBECONFIG", kubeconfig.toString());
     builder.environment().put("GPUMARKET_HTTP_PORT", Integer.toString(port));
-    builder.environment().put("GPUMARKET_HEARTBEAT_NAMESPACE", "gpumarket-system");
+    builder.environment().put("GPUMARKET_HEARTBEAT_NAMESPACE", "gpumarket-node-lease");
     builder.environment().putAll(env);
     try {
       Files.createDirectories(log.getParent());

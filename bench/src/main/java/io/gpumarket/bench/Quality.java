@@ -15,7 +15,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Random;
-import java.util.TreeSet;
 
 /**
  * Quality of the placements: a batch of pending jobs on a free fleet, placed in arrival order by
@@ -50,6 +49,7 @@ final class Quality {
   private final Workload w;
   private final List<Workload.Job> batch = new ArrayList<>();
   private final Map<String, NodeState> nodes = new HashMap<>();
+  private final PlacementBound relaxation;
 
   Quality(Workload w) {
     this.w = w;
@@ -65,6 +65,7 @@ final class Quality {
     for (NodeState n : w.nodeStates()) {
       nodes.put(n.name(), n);
     }
+    relaxation = new PlacementBound(w.nodeStates(), w.offerStates(), w.tenants::get);
   }
 
   Result run() {
@@ -94,21 +95,13 @@ final class Quality {
     }
     Invariants.afterBatch(w, batch, decisions, market, ledger, report);
     long started = System.nanoTime();
-    long[] max = bound(allIndexes());
+    long max = relaxation.maxGpus(batch.stream().map(Workload.Job::request).toList());
     policies.add(new Policy("market", placed.size(), gpus, cost, bound(placed)[1] / 100.0, placed));
     policies.add(naive("first-fit", null));
     policies.add(naive("random-fit", new Random(w.seed)));
     double seconds = (System.nanoTime() - started) / 1e9;
     long batchGpus = batch.stream().mapToLong(Workload.Job::gpus).sum();
-    return new Result(batch.size(), batchGpus, max[0], seconds, policies, report);
-  }
-
-  private List<Integer> allIndexes() {
-    List<Integer> all = new ArrayList<>();
-    for (int i = 0; i < batch.size(); i++) {
-      all.add(i);
-    }
-    return all;
+    return new Result(batch.size(), batchGpus, max, seconds, policies, report);
   }
 
   /** Each job in turn takes the first (or a random) offer and nodes with room. */
@@ -165,110 +158,12 @@ final class Quality {
    * of placing that many}.
    */
   long[] bound(List<Integer> jobs) {
-    // Uptime thresholds asked for, so nodes group by which thresholds they meet.
-    TreeSet<Double> thresholds = new TreeSet<>();
-    for (Workload.Job j : batch) {
-      if (j.request().minUptimeRatio() != null) {
-        thresholds.add(j.request().minUptimeRatio());
-      }
-    }
-    Map<String, List<Integer>> offersOfNode = new HashMap<>();
-    List<OfferState> offers = w.offerStates();
-    for (int o = 0; o < offers.size(); o++) {
-      for (String n : offers.get(o).nodes()) {
-        offersOfNode.computeIfAbsent(n, k -> new ArrayList<>()).add(o);
-      }
-    }
-    Map<List<Object>, int[]> groupIndex = new LinkedHashMap<>(); // key -> {index, capacity}
-    List<NodeState> groupNode = new ArrayList<>();
-    List<List<Integer>> groupOffers = new ArrayList<>();
-    for (NodeState n : nodes.values()) {
-      if (!n.ready() || !n.schedulable() || n.healthyGpus() == 0) {
-        continue;
-      }
-      int met = 0;
-      for (double t : thresholds) {
-        if (n.uptime24h() != null && n.uptime24h() >= t) {
-          met++;
-        }
-      }
-      List<Integer> os = offersOfNode.getOrDefault(n.name(), List.of());
-      List<Object> key =
-          List.of(
-              os,
-              String.valueOf(n.provider()),
-              String.valueOf(n.model()),
-              n.tier(),
-              String.valueOf(n.region()),
-              n.verified(),
-              met,
-              n.uptime24h() == null,
-              n.healthyGpus());
-      int[] g = groupIndex.get(key);
-      if (g == null) {
-        g = new int[] {groupIndex.size(), 0};
-        groupIndex.put(key, g);
-        groupNode.add(n);
-        groupOffers.add(os);
-      }
-      g[1] += n.healthyGpus();
-    }
-    Map<List<Object>, long[]> classes = new LinkedHashMap<>(); // key -> {index, demand}
-    List<PlacementRequest> classRequest = new ArrayList<>();
+    List<PlacementRequest> requests = new ArrayList<>();
     for (int i : jobs) {
-      PlacementRequest r = batch.get(i).request();
-      List<Object> key =
-          java.util.Arrays.asList(
-              r.models(),
-              r.tier(),
-              new TreeSet<>(r.regions()),
-              r.minUptimeRatio(),
-              r.requireVerified(),
-              r.gpusPerBlock(),
-              r.maxPrice(),
-              r.currency(),
-              r.duration(),
-              w.tenants.get(r.tenant()));
-      long[] c = classes.get(key);
-      if (c == null) {
-        c = new long[] {classes.size(), 0};
-        classes.put(key, c);
-        classRequest.add(r);
-      }
-      c[1] += r.totalGpus();
+      requests.add(batch.get(i).request());
     }
-    int groups = groupNode.size();
-    int source = 0;
-    int sink = 1 + classes.size() + groups;
-    MinCostFlow flow = new MinCostFlow(sink + 1);
-    Map<String, List<Integer>> groupsByModel = new HashMap<>();
-    for (int g = 0; g < groups; g++) {
-      groupsByModel.computeIfAbsent(groupNode.get(g).model(), k -> new ArrayList<>()).add(g);
-    }
-    for (int[] g : groupIndex.values()) {
-      flow.arc(1 + classes.size() + g[0], sink, g[1], 0);
-    }
-    for (long[] c : classes.values()) {
-      int ci = (int) c[0];
-      PlacementRequest r = classRequest.get(ci);
-      flow.arc(source, 1 + ci, c[1], 0);
-      for (String model : new TreeSet<>(r.models())) {
-        for (int g : groupsByModel.getOrDefault(model, List.of())) {
-          NodeState n = groupNode.get(g);
-          long best = Long.MAX_VALUE;
-          for (int o : groupOffers.get(g)) {
-            OfferState offer = offers.get(o);
-            if (Eligibility.offer(offer, r) && Eligibility.node(n, offer, r)) {
-              best = Math.min(best, offer.price().movePointRight(2).longValueExact());
-            }
-          }
-          if (best != Long.MAX_VALUE) {
-            flow.arc(1 + ci, 1 + classes.size() + g, Long.MAX_VALUE / 4, best);
-          }
-        }
-      }
-    }
-    return flow.solve(source, sink);
+    PlacementBound.Bound b = relaxation.solve(requests);
+    return new long[] {b.gpus(), b.cents()};
   }
 
   /** The benchmark's own account of GPUs held per node and leased per offer. */

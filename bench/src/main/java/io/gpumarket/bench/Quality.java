@@ -8,6 +8,7 @@ import io.gpumarket.market.Placement;
 import io.gpumarket.market.PlacementRequest;
 import io.gpumarket.market.Refusal;
 import java.util.ArrayList;
+import java.util.BitSet;
 import java.util.Collections;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
@@ -15,18 +16,15 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Random;
+import java.util.TreeSet;
 
 /**
  * Quality of the placements: a batch of pending jobs on a free fleet, placed in arrival order by
- * the market and by two naive policies, against a bound on the optimum.
- *
- * <p>The bound is a relaxation solved exactly as a min-cost flow: jobs (grouped in classes of equal
- * constraints) send their GPUs to groups of interchangeable nodes, at the price of the cheapest
- * offer that may sell that node to that job; a node takes at most its healthy GPUs. It drops three
- * constraints that make the true optimum NP-hard (a bin packing with gangs): a block's GPUs may be
- * split across nodes, a gang may be placed in part, and offer caps are ignored. So its maximum flow
- * is at least the most GPUs any policy can place, and its min cost for a given set of jobs at most
- * what any placement of those jobs costs: the ratios below are conservative.
+ * the market and by two naive policies, against a bound on the optimum ({@link PlacementBound}: a
+ * relaxation solved exactly, so its maximum is at least the most GPUs any policy can place, and its
+ * min cost for a given set of jobs at most what any placement of those jobs costs; the ratios below
+ * are conservative). The GPUs the market leaves unplaced are sorted by why, as things stood when
+ * each job was refused.
  */
 final class Quality {
   /** Share of the fleet's healthy GPUs that the batch asks for. */
@@ -44,7 +42,16 @@ final class Quality {
       long maxPlaceable,
       double boundSeconds,
       List<Policy> policies,
+      Map<String, Long> marketUnplaced,
       Invariants.Report invariants) {}
+
+  /** Why the market left a job's GPUs unplaced, in the order they are checked. */
+  static final List<String> CAUSES =
+      List.of(
+          "no offer could serve it alone",
+          "taken by earlier jobs",
+          "fragmented",
+          "no one offer has room");
 
   private final Workload w;
   private final List<Workload.Job> batch = new ArrayList<>();
@@ -77,6 +84,8 @@ final class Quality {
     long gpus = 0;
     Invariants.Report report = new Invariants.Report();
     Map<Integer, Decision> decisions = new LinkedHashMap<>();
+    Map<String, Long> unplaced = new LinkedHashMap<>();
+    CAUSES.forEach(c -> unplaced.put(c, 0L));
     for (int i = 0; i < batch.size(); i++) {
       Workload.Job job = batch.get(i);
       Decision d = market.place(job.request());
@@ -91,6 +100,13 @@ final class Quality {
         placed.add(i);
         cost += p.offer().price().doubleValue() * job.gpus();
         gpus += job.gpus();
+      } else {
+        String cause = cause(job.request(), ledger);
+        if (cause == null) {
+          report.violation(job.name() + ": refused, though one offer has room for it");
+        } else {
+          unplaced.merge(cause, (long) job.gpus(), Long::sum);
+        }
       }
     }
     Invariants.afterBatch(w, batch, decisions, market, ledger, report);
@@ -101,7 +117,47 @@ final class Quality {
     policies.add(naive("random-fit", new Random(w.seed)));
     double seconds = (System.nanoTime() - started) / 1e9;
     long batchGpus = batch.stream().mapToLong(Workload.Job::gpus).sum();
-    return new Result(batch.size(), batchGpus, max, seconds, policies, report);
+    return new Result(batch.size(), batchGpus, max, seconds, policies, unplaced, report);
+  }
+
+  /**
+   * Why a request the market refused finds no room on this ledger: one of {@link #CAUSES}, or null
+   * if one offer has room for it after all. Only the offers that could serve it on the free fleet,
+   * and their nodes it may use, count.
+   */
+  private String cause(PlacementRequest r, Ledger ledger) {
+    BitSet serving = relaxation.servingAlone(r);
+    if (serving.isEmpty()) {
+      return CAUSES.get(0);
+    }
+    List<OfferState> offers = w.offerStates();
+    Map<String, Integer> usable = new HashMap<>(); // node -> free GPUs
+    boolean oneOffer = false;
+    for (int o = serving.nextSetBit(0); o >= 0; o = serving.nextSetBit(o + 1)) {
+      OfferState offer = offers.get(o);
+      int blocks = 0;
+      for (String n : new TreeSet<>(offer.nodes())) {
+        NodeState node = nodes.get(n);
+        if (Eligibility.node(node, offer, r)) {
+          usable.put(n, ledger.free(node));
+          blocks += ledger.free(node) / r.gpusPerBlock();
+        }
+      }
+      oneOffer |= blocks >= r.blocks() && ledger.capLeft(offer) >= r.totalGpus();
+    }
+    int free = 0;
+    int blocks = 0;
+    for (int f : usable.values()) {
+      free += f;
+      blocks += f / r.gpusPerBlock();
+    }
+    if (free < r.totalGpus()) {
+      return CAUSES.get(1);
+    }
+    if (blocks < r.blocks()) {
+      return CAUSES.get(2);
+    }
+    return oneOffer ? null : CAUSES.get(3);
   }
 
   /** Each job in turn takes the first (or a random) offer and nodes with room. */

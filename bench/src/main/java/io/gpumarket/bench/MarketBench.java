@@ -125,6 +125,7 @@ public final class MarketBench {
       policies.add(pm);
     }
     m.put("policies", policies);
+    m.put("marketUnplacedGpusByCause", q.marketUnplaced());
     m.put("invariants", q.invariants().toMap());
     return m;
   }

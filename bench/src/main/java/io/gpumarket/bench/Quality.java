@@ -8,6 +8,7 @@ import io.gpumarket.market.Placement;
 import io.gpumarket.market.PlacementRequest;
 import io.gpumarket.market.Refusal;
 import java.util.ArrayList;
+import java.util.BitSet;
 import java.util.Collections;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
@@ -19,15 +20,11 @@ import java.util.TreeSet;
 
 /**
  * Quality of the placements: a batch of pending jobs on a free fleet, placed in arrival order by
- * the market and by two naive policies, against a bound on the optimum.
- *
- * <p>The bound is a relaxation solved exactly as a min-cost flow: jobs (grouped in classes of equal
- * constraints) send their GPUs to groups of interchangeable nodes, at the price of the cheapest
- * offer that may sell that node to that job; a node takes at most its healthy GPUs. It drops three
- * constraints that make the true optimum NP-hard (a bin packing with gangs): a block's GPUs may be
- * split across nodes, a gang may be placed in part, and offer caps are ignored. So its maximum flow
- * is at least the most GPUs any policy can place, and its min cost for a given set of jobs at most
- * what any placement of those jobs costs: the ratios below are conservative.
+ * the market and by two naive policies, against a bound on the optimum ({@link PlacementBound}: a
+ * relaxation solved exactly, so its maximum is at least the most GPUs any policy can place, and its
+ * min cost for a given set of jobs at most what any placement of those jobs costs; the ratios below
+ * are conservative). The GPUs the market leaves unplaced are sorted by why, as things stood when
+ * each job was refused.
  */
 final class Quality {
   /** Share of the fleet's healthy GPUs that the batch asks for. */
@@ -45,11 +42,21 @@ final class Quality {
       long maxPlaceable,
       double boundSeconds,
       List<Policy> policies,
+      Map<String, Long> marketUnplaced,
       Invariants.Report invariants) {}
+
+  /** Why the market left a job's GPUs unplaced, in the order they are checked. */
+  static final List<String> CAUSES =
+      List.of(
+          "no offer could serve it alone",
+          "taken by earlier jobs",
+          "fragmented",
+          "no one offer has room");
 
   private final Workload w;
   private final List<Workload.Job> batch = new ArrayList<>();
   private final Map<String, NodeState> nodes = new HashMap<>();
+  private final PlacementBound relaxation;
 
   Quality(Workload w) {
     this.w = w;
@@ -65,6 +72,7 @@ final class Quality {
     for (NodeState n : w.nodeStates()) {
       nodes.put(n.name(), n);
     }
+    relaxation = new PlacementBound(w.nodeStates(), w.offerStates(), w.tenants::get);
   }
 
   Result run() {
@@ -76,6 +84,8 @@ final class Quality {
     long gpus = 0;
     Invariants.Report report = new Invariants.Report();
     Map<Integer, Decision> decisions = new LinkedHashMap<>();
+    Map<String, Long> unplaced = new LinkedHashMap<>();
+    CAUSES.forEach(c -> unplaced.put(c, 0L));
     for (int i = 0; i < batch.size(); i++) {
       Workload.Job job = batch.get(i);
       Decision d = market.place(job.request());
@@ -90,25 +100,64 @@ final class Quality {
         placed.add(i);
         cost += p.offer().price().doubleValue() * job.gpus();
         gpus += job.gpus();
+      } else {
+        String cause = cause(job.request(), ledger);
+        if (cause == null) {
+          report.violation(job.name() + ": refused, though one offer has room for it");
+        } else {
+          unplaced.merge(cause, (long) job.gpus(), Long::sum);
+        }
       }
     }
     Invariants.afterBatch(w, batch, decisions, market, ledger, report);
     long started = System.nanoTime();
-    long[] max = bound(allIndexes());
+    long max = relaxation.maxGpus(batch.stream().map(Workload.Job::request).toList());
     policies.add(new Policy("market", placed.size(), gpus, cost, bound(placed)[1] / 100.0, placed));
     policies.add(naive("first-fit", null));
     policies.add(naive("random-fit", new Random(w.seed)));
     double seconds = (System.nanoTime() - started) / 1e9;
     long batchGpus = batch.stream().mapToLong(Workload.Job::gpus).sum();
-    return new Result(batch.size(), batchGpus, max[0], seconds, policies, report);
+    return new Result(batch.size(), batchGpus, max, seconds, policies, unplaced, report);
   }
 
-  private List<Integer> allIndexes() {
-    List<Integer> all = new ArrayList<>();
-    for (int i = 0; i < batch.size(); i++) {
-      all.add(i);
+  /**
+   * Why a request the market refused finds no room on this ledger: one of {@link #CAUSES}, or null
+   * if one offer has room for it after all. Only the offers that could serve it on the free fleet,
+   * and their nodes it may use, count.
+   */
+  private String cause(PlacementRequest r, Ledger ledger) {
+    BitSet serving = relaxation.servingAlone(r);
+    if (serving.isEmpty()) {
+      return CAUSES.get(0);
     }
-    return all;
+    List<OfferState> offers = w.offerStates();
+    Map<String, Integer> usable = new HashMap<>(); // node -> free GPUs
+    boolean oneOffer = false;
+    for (int o = serving.nextSetBit(0); o >= 0; o = serving.nextSetBit(o + 1)) {
+      OfferState offer = offers.get(o);
+      int blocks = 0;
+      for (String n : new TreeSet<>(offer.nodes())) {
+        NodeState node = nodes.get(n);
+        if (Eligibility.node(node, offer, r)) {
+          usable.put(n, ledger.free(node));
+          blocks += ledger.free(node) / r.gpusPerBlock();
+        }
+      }
+      oneOffer |= blocks >= r.blocks() && ledger.capLeft(offer) >= r.totalGpus();
+    }
+    int free = 0;
+    int blocks = 0;
+    for (int f : usable.values()) {
+      free += f;
+      blocks += f / r.gpusPerBlock();
+    }
+    if (free < r.totalGpus()) {
+      return CAUSES.get(1);
+    }
+    if (blocks < r.blocks()) {
+      return CAUSES.get(2);
+    }
+    return oneOffer ? null : CAUSES.get(3);
   }
 
   /** Each job in turn takes the first (or a random) offer and nodes with room. */
@@ -165,110 +214,12 @@ final class Quality {
    * of placing that many}.
    */
   long[] bound(List<Integer> jobs) {
-    // Uptime thresholds asked for, so nodes group by which thresholds they meet.
-    TreeSet<Double> thresholds = new TreeSet<>();
-    for (Workload.Job j : batch) {
-      if (j.request().minUptimeRatio() != null) {
-        thresholds.add(j.request().minUptimeRatio());
-      }
-    }
-    Map<String, List<Integer>> offersOfNode = new HashMap<>();
-    List<OfferState> offers = w.offerStates();
-    for (int o = 0; o < offers.size(); o++) {
-      for (String n : offers.get(o).nodes()) {
-        offersOfNode.computeIfAbsent(n, k -> new ArrayList<>()).add(o);
-      }
-    }
-    Map<List<Object>, int[]> groupIndex = new LinkedHashMap<>(); // key -> {index, capacity}
-    List<NodeState> groupNode = new ArrayList<>();
-    List<List<Integer>> groupOffers = new ArrayList<>();
-    for (NodeState n : nodes.values()) {
-      if (!n.ready() || !n.schedulable() || n.healthyGpus() == 0) {
-        continue;
-      }
-      int met = 0;
-      for (double t : thresholds) {
-        if (n.uptime24h() != null && n.uptime24h() >= t) {
-          met++;
-        }
-      }
-      List<Integer> os = offersOfNode.getOrDefault(n.name(), List.of());
-      List<Object> key =
-          List.of(
-              os,
-              String.valueOf(n.provider()),
-              String.valueOf(n.model()),
-              n.tier(),
-              String.valueOf(n.region()),
-              n.verified(),
-              met,
-              n.uptime24h() == null,
-              n.healthyGpus());
-      int[] g = groupIndex.get(key);
-      if (g == null) {
-        g = new int[] {groupIndex.size(), 0};
-        groupIndex.put(key, g);
-        groupNode.add(n);
-        groupOffers.add(os);
-      }
-      g[1] += n.healthyGpus();
-    }
-    Map<List<Object>, long[]> classes = new LinkedHashMap<>(); // key -> {index, demand}
-    List<PlacementRequest> classRequest = new ArrayList<>();
+    List<PlacementRequest> requests = new ArrayList<>();
     for (int i : jobs) {
-      PlacementRequest r = batch.get(i).request();
-      List<Object> key =
-          java.util.Arrays.asList(
-              r.models(),
-              r.tier(),
-              new TreeSet<>(r.regions()),
-              r.minUptimeRatio(),
-              r.requireVerified(),
-              r.gpusPerBlock(),
-              r.maxPrice(),
-              r.currency(),
-              r.duration(),
-              w.tenants.get(r.tenant()));
-      long[] c = classes.get(key);
-      if (c == null) {
-        c = new long[] {classes.size(), 0};
-        classes.put(key, c);
-        classRequest.add(r);
-      }
-      c[1] += r.totalGpus();
+      requests.add(batch.get(i).request());
     }
-    int groups = groupNode.size();
-    int source = 0;
-    int sink = 1 + classes.size() + groups;
-    MinCostFlow flow = new MinCostFlow(sink + 1);
-    Map<String, List<Integer>> groupsByModel = new HashMap<>();
-    for (int g = 0; g < groups; g++) {
-      groupsByModel.computeIfAbsent(groupNode.get(g).model(), k -> new ArrayList<>()).add(g);
-    }
-    for (int[] g : groupIndex.values()) {
-      flow.arc(1 + classes.size() + g[0], sink, g[1], 0);
-    }
-    for (long[] c : classes.values()) {
-      int ci = (int) c[0];
-      PlacementRequest r = classRequest.get(ci);
-      flow.arc(source, 1 + ci, c[1], 0);
-      for (String model : new TreeSet<>(r.models())) {
-        for (int g : groupsByModel.getOrDefault(model, List.of())) {
-          NodeState n = groupNode.get(g);
-          long best = Long.MAX_VALUE;
-          for (int o : groupOffers.get(g)) {
-            OfferState offer = offers.get(o);
-            if (Eligibility.offer(offer, r) && Eligibility.node(n, offer, r)) {
-              best = Math.min(best, offer.price().movePointRight(2).longValueExact());
-            }
-          }
-          if (best != Long.MAX_VALUE) {
-            flow.arc(1 + ci, 1 + classes.size() + g, Long.MAX_VALUE / 4, best);
-          }
-        }
-      }
-    }
-    return flow.solve(source, sink);
+    PlacementBound.Bound b = relaxation.solve(requests);
+    return new long[] {b.gpus(), b.cents()};
   }
 
   /** The benchmark's own account of GPUs held per node and leased per offer. */

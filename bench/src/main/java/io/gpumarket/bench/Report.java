@@ -160,6 +160,21 @@ final class Report {
                 + fmt("%.2f%%", 100 * Targets.num(pm.get("gpusOverMaxPlaceable")));
           });
     }
+    row(
+        rows,
+        sizes,
+        names,
+        "market unplaced: alone/taken/frag/offer",
+        r -> {
+          Map<String, Object> by =
+              (Map<String, Object>)
+                  ((Map<String, Object>) r.get("quality")).get("marketUnplacedGpusByCause");
+          List<String> parts = new ArrayList<>();
+          for (String cause : Quality.CAUSES) {
+            parts.add(String.valueOf(by.get(cause)));
+          }
+          return String.join(" / ", parts);
+        });
     row(rows, sizes, names, "invariants (batch)", r -> ok(get(r, "quality", "invariants")));
     section(rows, names, "end to end through the API");
     row(rows, sizes, names, "API server", r -> str(get(r, "e2e", "apiServer")));

@@ -49,6 +49,13 @@ class MarketBenchSmokeTest {
       assertThat(p.gpus()).as(p.name()).isLessThanOrEqualTo(q.maxPlaceable());
     }
     assertThat(q.policies().get(0).gpus()).isPositive();
+    // Every GPU the market leaves unplaced has a cause, and those no offer could serve alone are
+    // out of the bound's reach too.
+    long unplaced = q.marketUnplaced().values().stream().mapToLong(Long::longValue).sum();
+    assertThat(q.policies().get(0).gpus() + unplaced).isEqualTo(q.batchGpus());
+    long unservable = q.marketUnplaced().get(Quality.CAUSES.get(0));
+    assertThat(unservable).isPositive();
+    assertThat(q.maxPlaceable()).isLessThanOrEqualTo(q.batchGpus() - unservable);
   }
 
   @Test

@@ -132,6 +132,26 @@ class MarketTest {
   }
 
   @Test
+  void aSmallJobLeavesAWholeHostForTheNextLargeOneAtEqualPrice() {
+    // Two offers at one price and uptime; the one on the 8-GPU host comes first by name, yet the
+    // 4-GPU job goes to the 4-GPU host, so the 8-GPU job after it still finds a whole host.
+    Market market =
+        new Market(
+            List.of(
+                node("big", "a", Tier.DATACENTER, "r", "h100-80gb", 8),
+                node("small", "b", Tier.DATACENTER, "r", "h100-80gb", 4)),
+            List.of(
+                offer("a", "h100", "a", "h100-80gb", "2.00", "big"),
+                offer("b", "h100", "b", "h100-80gb", "2.00", "small")));
+
+    Placement first = (Placement) market.place(request(List.of("h100-80gb"), 1, 4, null));
+    assertThat(first.blockNodes()).containsExactly("small");
+    market.hold(first);
+    Placement second = (Placement) market.place(request(List.of("h100-80gb"), 1, 8, null));
+    assertThat(second.blockNodes()).containsExactly("big");
+  }
+
+  @Test
   void placesAGangWholeOrNotAtAll() {
     Market market =
         new Market(

@@ -5,6 +5,7 @@ import io.gpumarket.api.v1alpha1.Tier;
 import io.gpumarket.api.v1alpha1.TierRequirement;
 import io.gpumarket.market.Refusal.Reason;
 import io.gpumarket.market.Refusal.Rejection;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Comparator;
@@ -74,6 +75,8 @@ public final class Market {
    * share one are asked once per decision, not once each.
    */
   private final Map<Predicate<String>, Integer> policies = new IdentityHashMap<>();
+
+  private final List<Predicate<String>> policyById = new ArrayList<>();
 
   /** The order of the next offer: a full scan lists rejections in the order offers came. */
   private int nextOrder;
@@ -168,17 +171,25 @@ public final class Market {
 
   private int[] own(Slot slot) {
     OfferState offer = slot.offer;
-    return Arrays.stream(slot.nodes)
-        .filter(
-            p ->
-                p >= 0
-                    && Objects.equals(nodes[p].provider(), offer.provider())
-                    && Objects.equals(nodes[p].model(), offer.model()))
-        .toArray();
+    int[] own = new int[slot.nodes.length];
+    int n = 0;
+    for (int p : slot.nodes) {
+      if (p >= 0
+          && Objects.equals(nodes[p].provider(), offer.provider())
+          && Objects.equals(nodes[p].model(), offer.model())) {
+        own[n++] = p;
+      }
+    }
+    return n == own.length ? own : Arrays.copyOf(own, n);
   }
 
   private int policy(OfferState offer) {
-    return policies.computeIfAbsent(offer.admitsTenant(), k -> policies.size());
+    return policies.computeIfAbsent(
+        offer.admitsTenant(),
+        k -> {
+          policyById.add(k);
+          return policyById.size() - 1;
+        });
   }
 
   /** The state of a node now, or null if the market does not know it. */
@@ -309,6 +320,7 @@ public final class Market {
     if (policies.size() > 2 * byId.size() + 64) {
       // Policies of offers long replaced: number the live ones again.
       policies.clear();
+      policyById.clear();
       for (Slot s : byId.values()) {
         s.policy = policy(s.offer);
         s.index.copy(s.position);
@@ -391,11 +403,25 @@ public final class Market {
   }
 
   /**
-   * A request, and what a decision works out once from it: which tiers and regions it accepts, and
-   * each tenant policy's answer, asked at most once (a policy may look a namespace up, and a
-   * decision may look at thousands of offers).
+   * A request, and what a decision works out once from it: which tiers and regions it accepts, each
+   * tenant policy's answer (a policy may look a namespace up) and the verdict on each {@link
+   * PriceIndex.Kind} of offer, each asked at most once however many offers share them.
    */
   private final class Ask {
+    /** A verdict's bits: the offer-level check failed before the price's, or none... */
+    static final int PASSES = 15;
+
+    /** ...whether the lease limits refuse the request's duration... */
+    static final int DURATION = 16;
+
+    /** ...and whether the offer's nodes qualify: all may, none may, by uptime, or each asked. */
+    static final int NODES = 96;
+
+    static final int ELIGIBLE = 0;
+    static final int INELIGIBLE = 32;
+    static final int BY_UPTIME = 64;
+    static final int EACH_NODE = 96;
+
     final PlacementRequest request;
     final int need;
     final boolean[] tierOk = new boolean[Tier.values().length + 1];
@@ -405,9 +431,9 @@ public final class Market {
 
     final double minUptime;
     final byte required;
-    final long seconds;
-    final int nanos;
-    private final byte[] admitted = new byte[policies.size()];
+    private final byte[] admitted = new byte[policyById.size()];
+    private PriceIndex judged;
+    private int[] verdicts;
 
     Ask(PlacementRequest request) {
       this.request = request;
@@ -430,46 +456,95 @@ public final class Market {
       }
       minUptime = request.minUptimeRatio() == null ? Double.NaN : request.minUptimeRatio();
       required = (byte) (LIVE | (request.requireVerified() ? VERIFIED : 0));
-      seconds = request.duration() == null ? 0 : request.duration().getSeconds();
-      nanos = request.duration() == null ? 0 : request.duration().getNano();
     }
 
-    /** Whether one of the nodes of the offer at a position can take part. */
-    boolean anyEligible(PriceIndex offers, int i) {
-      byte tier = offers.tier[i];
-      if (tier == Slot.NONE_LIVE) {
-        return false;
+    /** The verdict on the offer at a position of an index, judged once per kind. */
+    int verdict(PriceIndex offers, int i) {
+      if (judged != offers) {
+        judged = offers;
+        verdicts = new int[offers.kinds.size()];
       }
-      if (tier == Slot.MIXED) {
-        for (int position : offers.own[i]) {
-          if (eligible(position)) {
-            return true;
-          }
-        }
-        return false;
+      int k = offers.kind[i];
+      int v = verdicts[k];
+      if (v == 0) {
+        v = judge(offers.kinds.get(k)) + 1; // 0 stands for not judged yet
+        verdicts[k] = v;
       }
-      int region = offers.region[i];
-      if (!tierOk[tier] || (regionOk != null && (region < 0 || !regionOk[region]))) {
-        return false;
-      }
-      if ((required & VERIFIED) != 0) {
-        return offers.anyVerified[i]
-            && (Double.isNaN(minUptime) || offers.bestVerifiedUptime[i] >= minUptime);
-      }
-      return Double.isNaN(minUptime) || offers.bestUptime[i] >= minUptime;
+      return v - 1;
     }
 
-    boolean admits(PriceIndex offers, int i) {
-      int policy = offers.policy[i];
+    private int judge(PriceIndex.Kind k) {
+      Reason before =
+          !k.currency().equals(request.currency())
+              ? Reason.CurrencyMismatch
+              : !admits(k.policy())
+                  ? Reason.TenantNotAdmitted
+                  : k.suspended() ? Reason.OfferSuspended : null;
+      Duration duration = request.duration();
+      boolean outside =
+          duration != null
+              && ((k.minLease() != null && duration.compareTo(k.minLease()) < 0)
+                  || (k.maxLease() != null && duration.compareTo(k.maxLease()) > 0));
+      int nodes;
+      if (k.tier() == Slot.NONE_LIVE) {
+        nodes = INELIGIBLE;
+      } else if (k.tier() == Slot.MIXED) {
+        nodes = EACH_NODE;
+      } else if (!tierOk[k.tier()]
+          || (regionOk != null && (k.region() < 0 || !regionOk[k.region()]))
+          || ((required & VERIFIED) != 0 && !k.anyVerified())) {
+        nodes = INELIGIBLE;
+      } else {
+        nodes = Double.isNaN(minUptime) ? ELIGIBLE : BY_UPTIME;
+      }
+      return (before == null ? PASSES : before.ordinal()) | (outside ? DURATION : 0) | nodes;
+    }
+
+    private boolean admits(int policy) {
       byte known = admitted[policy];
       if (known == 0) {
-        known = offers.slots[i].offer.admitsTenant().test(request.tenant()) ? (byte) 1 : (byte) 2;
+        known = policyById.get(policy).test(request.tenant()) ? (byte) 1 : (byte) 2;
         admitted[policy] = known;
       }
       return known == 1;
     }
 
-    /** {@link #eligible} for a node known to be of the offer's provider and model. */
+    /**
+     * The first check the offer at a position fails, given its verdict: one made on the offer
+     * alone, or null when only its nodes are left to look at.
+     */
+    Reason failure(int verdict, int i, int capEnd) {
+      int before = verdict & PASSES;
+      if (before != PASSES) {
+        return REASONS[before];
+      }
+      if (i >= capEnd) {
+        return Reason.PriceAboveCap;
+      }
+      return (verdict & DURATION) != 0 ? Reason.LeaseDurationOutOfRange : null;
+    }
+
+    /** Whether one of the nodes of the offer at a position can take part, given its verdict. */
+    boolean anyEligible(int verdict, PriceIndex offers, int i) {
+      switch (verdict & NODES) {
+        case ELIGIBLE:
+          return true;
+        case INELIGIBLE:
+          return false;
+        case BY_UPTIME:
+          return ((required & VERIFIED) != 0 ? offers.bestVerifiedUptime[i] : offers.bestUptime[i])
+              >= minUptime;
+        default:
+          for (int position : offers.own[i]) {
+            if (eligible(position)) {
+              return true;
+            }
+          }
+          return false;
+      }
+    }
+
+    /** {@link FullScan#eligible} for a node known to be of the offer's provider and model. */
     boolean eligible(int node) {
       return (bits[node] & required) == required
           && tierOk[tierOf[node]]
@@ -477,6 +552,8 @@ public final class Market {
           && (Double.isNaN(minUptime) || uptime[node] >= minUptime);
     }
   }
+
+  private static final Reason[] REASONS = Reason.values();
 
   /**
    * The best candidate among offers of the acceptable models, visiting them by price and stopping
@@ -503,9 +580,10 @@ public final class Market {
         if (best != null && slot.offer.price().compareTo(best.offer().price()) > 0) {
           break;
         }
-        if (slot.offer.remainingCap() / ask.need < request.blocks()
-            || failure(offers, at, capEnd, ask) != null
-            || !ask.anyEligible(offers, at)) {
+        int verdict = ask.verdict(offers, at);
+        if (ask.failure(verdict, at, capEnd) != null
+            || !ask.anyEligible(verdict, offers, at)
+            || slot.offer.remainingCap() / ask.need < request.blocks()) {
           continue;
         }
         Candidate candidate = bestFit(slot, preference, ask, false);
@@ -517,39 +595,6 @@ public final class Market {
     }
     // Only the winner's blocks are written out.
     return best == null ? null : bestFit(bestSlot, best.preference(), ask, true);
-  }
-
-  /**
-   * The offer-level checks of the offer at a position, in the order a person would fix them: the
-   * first that fails, or null. Callers have made sure some offer of the model is priced in the
-   * request's currency: when all are priced in one, each passes the first check unread.
-   */
-  private static Reason failure(PriceIndex offers, int i, int capEnd, Ask ask) {
-    PlacementRequest request = ask.request;
-    if (offers.currencies.size() > 1 && !offers.currency[i].equals(request.currency())) {
-      return Reason.CurrencyMismatch;
-    }
-    if (!ask.admits(offers, i)) {
-      return Reason.TenantNotAdmitted;
-    }
-    if (offers.suspended[i]) {
-      return Reason.OfferSuspended;
-    }
-    if (i >= capEnd) {
-      return Reason.PriceAboveCap;
-    }
-    if (ask.request.duration() != null
-        && (compare(ask.seconds, ask.nanos, offers.minLeaseSeconds[i], offers.minLeaseNanos[i]) < 0
-            || compare(ask.seconds, ask.nanos, offers.maxLeaseSeconds[i], offers.maxLeaseNanos[i])
-                > 0)) {
-      return Reason.LeaseDurationOutOfRange;
-    }
-    return null;
-  }
-
-  private static int compare(long seconds, int nanos, long otherSeconds, int otherNanos) {
-    int bySeconds = Long.compare(seconds, otherSeconds);
-    return bySeconds != 0 ? bySeconds : Integer.compare(nanos, otherNanos);
   }
 
   /**
@@ -661,9 +706,13 @@ public final class Market {
     }
     int capEnd = offers.firstAbove(ask.request.maxPrice());
     for (int i = 0; i < capEnd; i++) {
-      Reason reason = failure(offers, i, capEnd, ask);
+      int verdict = ask.verdict(offers, i);
+      Reason reason = ask.failure(verdict, i, capEnd);
       if (reason == null) {
-        reason = ask.anyEligible(offers, i) ? Reason.InsufficientCapacity : Reason.NoQualifyingNode;
+        reason =
+            ask.anyEligible(verdict, offers, i)
+                ? Reason.InsufficientCapacity
+                : Reason.NoQualifyingNode;
       }
       tally.note(reason, offers, i);
     }
@@ -672,7 +721,7 @@ public final class Market {
       if (cheapestAboveCap >= 0 && offers.rank[i] > offers.rank[cheapestAboveCap]) {
         break;
       }
-      Reason reason = failure(offers, i, capEnd, ask);
+      Reason reason = ask.failure(ask.verdict(offers, i), i, capEnd);
       tally.note(reason, offers, i);
       if (reason == Reason.PriceAboveCap) {
         cheapestAboveCap = i;

@@ -2,16 +2,17 @@ package io.gpumarket.market;
 
 import java.math.BigDecimal;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.Comparator;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 
 /**
  * One model's offers by price, with a max-tree over {@link Slot#room()}: a decision jumps to the
- * next offer that could hold one block instead of walking past the full ones. The offer-level facts
- * a refusal checks are copied into arrays by position.
+ * next offer that could hold one block instead of walking past the full ones. Each offer's {@link
+ * Kind} (what every check but price and uptime reads of it) is numbered by position: offers of one
+ * kind fare alike, so a decision judges each kind once and each offer by a look-up.
  */
 final class PriceIndex {
   /** By price, then in the order given. */
@@ -26,22 +27,43 @@ final class PriceIndex {
   /** By position: equal for equal prices, larger for higher ones. */
   final int[] rank;
 
-  final int[] policy;
-  final boolean[] suspended;
-  final String[] currency;
+  /** Each distinct price, by rank, and the first position of each rank (then the count). */
+  final BigDecimal[] prices;
 
-  /** Lease limits in seconds and nanoseconds; MIN_VALUE and MAX_VALUE seconds for none. */
-  final long[] minLeaseSeconds;
+  final int[] firstOfRank;
 
-  final int[] minLeaseNanos;
-  final long[] maxLeaseSeconds;
-  final int[] maxLeaseNanos;
+  /**
+   * What the checks read of an offer and its nodes, but for its price and their uptime: its tenant
+   * policy, suspension, currency, lease limits, and {@link Slot#tier} and the rest of the summary
+   * of its live nodes.
+   */
+  record Kind(
+      int policy,
+      boolean suspended,
+      String currency,
+      Duration minLease,
+      Duration maxLease,
+      byte tier,
+      int region,
+      boolean anyVerified) {}
+
+  /** The kinds seen, numbered; a kind no offer has any more stays until the next renumbering. */
+  final List<Kind> kinds = new ArrayList<>();
+
+  private final Map<Kind, Integer> kindIds = new HashMap<>();
+
+  /** By position: the number of its kind, its nodes (for a kind of {@link Slot#MIXED} nodes)... */
+  final int[] kind;
+
   final int[][] own;
-  final byte[] tier;
-  final int[] region;
+
+  /** ...and the best uptimes of {@link Slot#bestUptime}. */
   final double[] bestUptime;
+
   final double[] bestVerifiedUptime;
-  final boolean[] anyVerified;
+
+  /** Its currency, by position, to keep {@link #currencies} when an offer changes. */
+  private final String[] currency;
 
   final int size;
   final int[] tree;
@@ -49,66 +71,89 @@ final class PriceIndex {
   PriceIndex(List<Slot> inOrder) {
     this.inOrder = List.copyOf(inOrder);
     slots = inOrder.toArray(new Slot[0]);
-    Arrays.sort(
-        slots, Comparator.comparing((Slot s) -> s.offer.price()).thenComparingInt(s -> s.order));
+    Arrays.sort(slots, PriceIndex::byPrice);
     int n = slots.length;
     rank = new int[n];
-    policy = new int[n];
-    suspended = new boolean[n];
-    currency = new String[n];
-    minLeaseSeconds = new long[n];
-    minLeaseNanos = new int[n];
-    maxLeaseSeconds = new long[n];
-    maxLeaseNanos = new int[n];
+    kind = new int[n];
     own = new int[n][];
-    tier = new byte[n];
-    region = new int[n];
     bestUptime = new double[n];
     bestVerifiedUptime = new double[n];
-    anyVerified = new boolean[n];
+    currency = new String[n];
     int s = 1;
     while (s < n) {
       s *= 2;
     }
     size = s;
     tree = new int[2 * s];
+    List<BigDecimal> distinct = new ArrayList<>();
+    List<Integer> starts = new ArrayList<>();
     for (int i = 0; i < n; i++) {
       slots[i].index = this;
       slots[i].position = i;
-      boolean samePrice =
-          i > 0 && slots[i].offer.price().compareTo(slots[i - 1].offer.price()) == 0;
-      rank[i] = i == 0 ? 0 : samePrice ? rank[i - 1] : rank[i - 1] + 1;
+      BigDecimal price = slots[i].offer.price();
+      if (i == 0 || price.compareTo(distinct.get(distinct.size() - 1)) != 0) {
+        distinct.add(price);
+        starts.add(i);
+      }
+      rank[i] = distinct.size() - 1;
       copy(i);
       tree[s + i] = slots[i].room();
     }
+    prices = distinct.toArray(new BigDecimal[0]);
+    firstOfRank = new int[prices.length + 1];
+    for (int r = 0; r < prices.length; r++) {
+      firstOfRank[r] = starts.get(r);
+    }
+    firstOfRank[prices.length] = n;
     for (int i = s - 1; i > 0; i--) {
       tree[i] = Math.max(tree[2 * i], tree[2 * i + 1]);
     }
   }
 
-  /** Copies what a refusal checks of the offer at a position; its price must not change. */
+  /** Copies what the checks read of the offer at a position; its price must not change. */
   void copy(int i) {
+    if (kinds.size() > 2 * slots.length + 16) {
+      // Kinds of offers long changed: number the live ones again.
+      kinds.clear();
+      kindIds.clear();
+      for (int j = 0; j < slots.length; j++) {
+        if (j != i) {
+          kind[j] = kindOf(slots[j]);
+        }
+      }
+    }
     Slot slot = slots[i];
     OfferState offer = slot.offer;
     if (currency[i] != null) {
       currencies.merge(currency[i], -1, (a, b) -> a + b == 0 ? null : a + b);
     }
     currencies.merge(offer.currency(), 1, Integer::sum);
-    policy[i] = slot.policy;
-    suspended[i] = offer.suspended();
     currency[i] = offer.currency();
-    Duration min = offer.minLease();
-    Duration max = offer.maxLease();
-    minLeaseSeconds[i] = min == null ? Long.MIN_VALUE : min.getSeconds();
-    minLeaseNanos[i] = min == null ? 0 : min.getNano();
-    maxLeaseSeconds[i] = max == null ? Long.MAX_VALUE : max.getSeconds();
-    maxLeaseNanos[i] = max == null ? 0 : max.getNano();
+    kind[i] = kindOf(slot);
     own[i] = slot.own;
-    tier[i] = slot.tier;
-    region[i] = slot.region;
     bestUptime[i] = slot.bestUptime;
     bestVerifiedUptime[i] = slot.bestVerifiedUptime;
-    anyVerified[i] = slot.anyVerified;
+  }
+
+  private int kindOf(Slot slot) {
+    OfferState offer = slot.offer;
+    Kind k =
+        new Kind(
+            slot.policy,
+            offer.suspended(),
+            offer.currency(),
+            offer.minLease(),
+            offer.maxLease(),
+            slot.tier,
+            slot.tier < 0 ? -1 : slot.region,
+            slot.anyVerified);
+    Integer id = kindIds.get(k);
+    if (id == null) {
+      id = kinds.size();
+      kinds.add(k);
+      kindIds.put(k, id);
+    }
+    return id;
   }
 
   void update(Slot slot) {
@@ -148,21 +193,29 @@ final class PriceIndex {
     return -1;
   }
 
-  /** The first position priced above {@code cap} (the number of offers if none is). */
+  /**
+   * The first position priced above {@code cap} (the number of offers if none is): a search among
+   * the few distinct prices, held together, rather than through the offers' records.
+   */
   int firstAbove(BigDecimal cap) {
     if (cap == null) {
       return slots.length;
     }
     int lo = 0;
-    int hi = slots.length;
+    int hi = prices.length;
     while (lo < hi) {
       int mid = (lo + hi) >>> 1;
-      if (slots[mid].offer.price().compareTo(cap) > 0) {
+      if (prices[mid].compareTo(cap) > 0) {
         hi = mid;
       } else {
         lo = mid + 1;
       }
     }
-    return lo;
+    return firstOfRank[lo];
+  }
+
+  private static int byPrice(Slot a, Slot b) {
+    int c = a.offer.price().compareTo(b.offer.price());
+    return c != 0 ? c : Integer.compare(a.order, b.order);
   }
 }

@@ -92,8 +92,17 @@ final class Report {
         rows,
         sizes,
         names,
-        "operator decision: rebuild + place (ms)",
-        r -> fmt("%.2f", get(r, "core", "operatorDecisionMs")));
+        "operator decision: update kept market + place, p50 / p99 (ms)",
+        r ->
+            fmt("%.3f", get(r, "core", "operatorDecisionMs"))
+                + " / "
+                + fmt("%.3f", get(r, "core", "operatorDecisionP99Ms")));
+    row(
+        rows,
+        sizes,
+        names,
+        "market build from API objects (ms)",
+        r -> fmt("%.1f", get(r, "core", "operatorRebuildMs")));
     row(rows, sizes, names, "invariants (core stream)", r -> ok(get(r, "core", "invariants")));
     section(rows, names, "heap");
     row(

@@ -15,6 +15,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Random;
 import java.util.Set;
+import java.util.function.Predicate;
 
 /**
  * A fleet and a stream of jobs, generated from a seed: GPU hosts in pools (one provider, model,
@@ -97,6 +98,11 @@ public final class Workload {
   public List<Job> jobs = new ArrayList<>();
 
   private final Random random;
+
+  /** Tenant policies, one object each, as offers with the same tenant selector share one. */
+  private final Predicate<String> premiumTenants = this::isPremium;
+
+  private final Predicate<String> anyTenant = tenants::containsKey;
 
   private Workload(Size size, long seed) {
     this.size = size;
@@ -221,7 +227,7 @@ public final class Workload {
                     "USD",
                     minLease,
                     maxLease,
-                    premiumOnly ? this::isPremium : tenants::containsKey,
+                    premiumOnly ? premiumTenants : anyTenant,
                     suspended),
                 pool,
                 byName,

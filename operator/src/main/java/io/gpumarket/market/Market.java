@@ -1,19 +1,22 @@
 package io.gpumarket.market;
 
 import io.gpumarket.api.v1alpha1.ObjectRef;
+import io.gpumarket.api.v1alpha1.Tier;
+import io.gpumarket.api.v1alpha1.TierRequirement;
 import io.gpumarket.market.Refusal.Reason;
 import io.gpumarket.market.Refusal.Rejection;
-import java.math.BigDecimal;
+import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Comparator;
-import java.util.EnumMap;
 import java.util.HashMap;
 import java.util.HashSet;
+import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
-import java.util.TreeMap;
+import java.util.function.Predicate;
 
 /**
  * The market's matching core: a reverse auction over offers. Pure: plain inputs, plain output, no
@@ -28,105 +31,55 @@ import java.util.TreeMap;
  *
  * <p>A market is a snapshot. A caller that decides a batch of requests against one snapshot can
  * advance it with {@link #hold} (and {@link #release}), so that each decision sees the ones before
- * it. Not thread-safe.
+ * it; one that keeps it longer brings it up to date with {@link #updateNode}, {@link #putOffer} and
+ * {@link #removeOffer}. Not thread-safe.
  *
  * <p>Offers are indexed by model and sorted by price, so a decision looks only at offers of the
  * acceptable models and stops at the first price above the best candidate found; an offer whose
- * nodes have no free block large enough is skipped without looking at its nodes. Only a refusal
- * looks at every offer of the acceptable models, to say why.
+ * nodes have no free block large enough is skipped without looking at its nodes. A refusal walks
+ * the offers under the price cap once, tallying how far each got, and above the cap stops at the
+ * cheapest turned down for its price; only the offers its message names are explained. What these
+ * walks read of nodes and offers is kept in arrays, apart from the records: at thousands of offers
+ * a decision is bound by memory, not by arithmetic. {@link #decide} is the same decision made by
+ * looking at every offer's record, and what {@link #place} must agree with.
  */
 public final class Market {
+  private static final byte LIVE = 1;
+  private static final byte VERIFIED = 2;
+
   /** Node states by position; a node's position never changes, its state does. */
   private final NodeState[] nodes;
 
+  /** What a decision reads of each node, by position: its free GPUs... */
+  private final int[] free;
+
+  /** ...whether it is up and uncordoned ({@link #LIVE}) and {@link #VERIFIED}... */
+  private final byte[] bits;
+
+  /** ...its tier's ordinal + 1 (0 for none), its region's number (-1 for none)... */
+  private final byte[] tierOf;
+
+  private final int[] regionOf;
+
+  /** ...and its 24h uptime, NaN while unmeasured. */
+  private final double[] uptime;
+
+  private final Map<String, Integer> regionIds = new HashMap<>();
   private final Map<String, Integer> nodeIndex = new HashMap<>();
-
-  /** Every offer, in the order given: refusals list rejections in this order. */
-  private final List<Slot> slots;
-
   private final Map<String, PriceIndex> byModel = new HashMap<>();
-  private final Map<String, List<Slot>> byModelInOrder = new HashMap<>();
   private final Map<ObjectRef, Slot> byId = new HashMap<>();
   private final List<List<Slot>> slotsOfNode = new ArrayList<>();
 
-  /** An offer and what the market keeps about it between decisions. */
-  private static final class Slot {
-    final int order;
-    OfferState offer;
-
-    /** Position of each of its nodes, or -1 for a node the market does not know. */
-    final int[] nodes;
-
-    /** Most free GPUs on one of its nodes that is up, uncordoned, of its provider and model. */
-    int largestFree;
-
-    PriceIndex index;
-    int position;
-
-    Slot(int order, OfferState offer, int[] nodes) {
-      this.order = order;
-      this.offer = offer;
-      this.nodes = nodes;
-    }
-
-    /** The largest block it could sell now, at best. */
-    int room() {
-      return Math.min(largestFree, offer.remainingCap());
-    }
-  }
-
   /**
-   * One model's offers by price, with a max-tree over {@link Slot#room()}: a decision jumps to the
-   * next offer that could hold one block instead of walking past the full ones.
+   * A number for each tenant policy ({@link OfferState#admitsTenant()}, by identity): offers that
+   * share one are asked once per decision, not once each.
    */
-  private static final class PriceIndex {
-    final Slot[] slots;
-    final int size;
-    final int[] tree;
+  private final Map<Predicate<String>, Integer> policies = new IdentityHashMap<>();
 
-    PriceIndex(List<Slot> byPrice) {
-      slots = byPrice.toArray(new Slot[0]);
-      int s = 1;
-      while (s < slots.length) {
-        s *= 2;
-      }
-      size = s;
-      tree = new int[2 * s];
-      for (int i = 0; i < slots.length; i++) {
-        slots[i].index = this;
-        slots[i].position = i;
-        tree[s + i] = slots[i].room();
-      }
-      for (int i = s - 1; i > 0; i--) {
-        tree[i] = Math.max(tree[2 * i], tree[2 * i + 1]);
-      }
-    }
+  private final List<Predicate<String>> policyById = new ArrayList<>();
 
-    void update(Slot slot) {
-      int i = size + slot.position;
-      tree[i] = slot.room();
-      for (i /= 2; i > 0; i /= 2) {
-        tree[i] = Math.max(tree[2 * i], tree[2 * i + 1]);
-      }
-    }
-
-    /** The first position at or after {@code from} whose room is at least {@code need}, or -1. */
-    int next(int from, int need) {
-      return find(1, 0, size, from, need);
-    }
-
-    private int find(int node, int lo, int hi, int from, int need) {
-      if (hi <= from || tree[node] < need) {
-        return -1;
-      }
-      if (hi - lo == 1) {
-        return lo;
-      }
-      int mid = (lo + hi) / 2;
-      int left = find(2 * node, lo, mid, from, need);
-      return left >= 0 ? left : find(2 * node + 1, mid, hi, from, need);
-    }
-  }
+  /** The order of the next offer: a full scan lists rejections in the order offers came. */
+  private int nextOrder;
 
   public Market(Iterable<NodeState> nodes, List<OfferState> offers) {
     List<NodeState> states = new ArrayList<>();
@@ -139,32 +92,103 @@ public final class Market {
         states.set(at, n); // the last state given for a name wins
       }
     }
+    int n = states.size();
     this.nodes = states.toArray(new NodeState[0]);
-    this.slots = new ArrayList<>(offers.size());
+    free = new int[n];
+    bits = new byte[n];
+    tierOf = new byte[n];
+    regionOf = new int[n];
+    uptime = new double[n];
+    for (int i = 0; i < n; i++) {
+      learn(i);
+    }
     Map<String, List<Slot>> models = new HashMap<>();
     for (OfferState offer : offers) {
-      int[] positions = new int[offer.nodes().size()];
-      for (int i = 0; i < positions.length; i++) {
-        positions[i] = nodeIndex.getOrDefault(offer.nodes().get(i), -1);
-      }
-      Slot slot = new Slot(slots.size(), offer, positions);
-      slots.add(slot);
+      Slot slot = slot(offer);
       byId.putIfAbsent(offer.id(), slot);
       models.computeIfAbsent(offer.model(), k -> new ArrayList<>()).add(slot);
-      for (int position : positions) {
-        if (position >= 0) {
-          slotsOfNode.get(position).add(slot);
-        }
-      }
-      slot.largestFree = largestFree(slot);
     }
-    Comparator<Slot> byPrice =
-        Comparator.comparing((Slot s) -> s.offer.price()).thenComparingInt(s -> s.order);
-    models.forEach(
-        (model, list) -> {
-          byModelInOrder.put(model, List.copyOf(list));
-          list.sort(byPrice);
-          byModel.put(model, new PriceIndex(list));
+    models.forEach((model, list) -> byModel.put(model, new PriceIndex(list)));
+  }
+
+  /** Copies what decisions read of the node at a position from its state. */
+  private void learn(int at) {
+    NodeState node = nodes[at];
+    free[at] = node.freeGpus();
+    bits[at] =
+        (byte) ((node.ready() && node.schedulable() ? LIVE : 0) | (node.verified() ? VERIFIED : 0));
+    tierOf[at] = (byte) (node.tier() == null ? 0 : node.tier().ordinal() + 1);
+    regionOf[at] =
+        node.region() == null
+            ? -1
+            : regionIds.computeIfAbsent(node.region(), k -> regionIds.size());
+    uptime[at] = node.uptime24h() == null ? Double.NaN : node.uptime24h();
+  }
+
+  /** A new slot for an offer, linked to its nodes; not yet in any index. */
+  private Slot slot(OfferState offer) {
+    int[] positions = new int[offer.nodes().size()];
+    for (int i = 0; i < positions.length; i++) {
+      positions[i] = nodeIndex.getOrDefault(offer.nodes().get(i), -1);
+    }
+    Slot slot = new Slot(nextOrder++, offer, positions);
+    for (int position : positions) {
+      if (position >= 0) {
+        slotsOfNode.get(position).add(slot);
+      }
+    }
+    slot.own = own(slot);
+    summarize(slot);
+    slot.policy = policy(offer);
+    slot.largestFree = largestFree(slot);
+    return slot;
+  }
+
+  /** Sums up the slot's nodes that may sell and are up; see {@link Slot#tier}. */
+  private void summarize(Slot slot) {
+    slot.tier = Slot.NONE_LIVE;
+    slot.bestUptime = Double.NEGATIVE_INFINITY;
+    slot.bestVerifiedUptime = Double.NEGATIVE_INFINITY;
+    slot.anyVerified = false;
+    for (int p : slot.own) {
+      if ((bits[p] & LIVE) == 0) {
+        continue;
+      }
+      if (slot.tier == Slot.NONE_LIVE) {
+        slot.tier = tierOf[p];
+        slot.region = regionOf[p];
+      } else if (slot.tier != tierOf[p] || slot.region != regionOf[p]) {
+        slot.tier = Slot.MIXED;
+      }
+      double up = Double.isNaN(uptime[p]) ? Double.NEGATIVE_INFINITY : uptime[p];
+      slot.bestUptime = Math.max(slot.bestUptime, up);
+      if ((bits[p] & VERIFIED) != 0) {
+        slot.anyVerified = true;
+        slot.bestVerifiedUptime = Math.max(slot.bestVerifiedUptime, up);
+      }
+    }
+  }
+
+  private int[] own(Slot slot) {
+    OfferState offer = slot.offer;
+    int[] own = new int[slot.nodes.length];
+    int n = 0;
+    for (int p : slot.nodes) {
+      if (p >= 0
+          && Objects.equals(nodes[p].provider(), offer.provider())
+          && Objects.equals(nodes[p].model(), offer.model())) {
+        own[n++] = p;
+      }
+    }
+    return n == own.length ? own : Arrays.copyOf(own, n);
+  }
+
+  private int policy(OfferState offer) {
+    return policies.computeIfAbsent(
+        offer.admitsTenant(),
+        k -> {
+          policyById.add(k);
+          return policyById.size() - 1;
         });
   }
 
@@ -172,6 +196,12 @@ public final class Market {
   public NodeState node(String name) {
     Integer at = nodeIndex.get(name);
     return at == null ? null : nodes[at];
+  }
+
+  /** The state of an offer now, or null if the market does not know it. */
+  public OfferState offer(ObjectRef id) {
+    Slot slot = byId.get(id);
+    return slot == null ? null : slot.offer;
   }
 
   /**
@@ -188,28 +218,160 @@ public final class Market {
   }
 
   private void change(Placement placement, int sign) {
-    Map<String, Integer> byNode = placement.gpusByNode();
-    int total = 0;
-    for (var e : byNode.entrySet()) {
-      if (!nodeIndex.containsKey(e.getKey())) {
-        throw new IllegalArgumentException("no node " + e.getKey());
+    List<String> blocks = placement.blockNodes();
+    int[] positions = new int[blocks.size()];
+    for (int i = 0; i < positions.length; i++) {
+      Integer at = nodeIndex.get(blocks.get(i));
+      if (at == null) {
+        throw new IllegalArgumentException("no node " + blocks.get(i));
       }
-      total += e.getValue();
+      positions[i] = at;
     }
-    for (var e : byNode.entrySet()) {
-      int at = nodeIndex.get(e.getKey());
-      nodes[at] = nodes[at].withHeld(nodes[at].heldGpus() + sign * e.getValue());
+    int total = positions.length * placement.gpusPerBlock();
+    for (int i = 0; i < positions.length; ) {
+      int at = positions[i];
+      int run = 1; // blocks on one node come together: one change for them all
+      while (i + run < positions.length && positions[i + run] == at) {
+        run++;
+      }
+      i += run;
+      int before = free[at];
+      nodes[at] = nodes[at].withHeld(nodes[at].heldGpus() + sign * run * placement.gpusPerBlock());
+      free[at] = nodes[at].freeGpus();
+      for (Slot s : slotsOfNode.get(at)) {
+        freed(s, at, before);
+      }
     }
     Slot slot = byId.get(placement.offer().id());
     if (slot != null) {
       slot.offer = slot.offer.withLeased(slot.offer.leasedGpus() + sign * total);
       slot.index.update(slot);
     }
-    for (String name : byNode.keySet()) {
-      for (Slot s : slotsOfNode.get(nodeIndex.get(name))) {
-        s.largestFree = largestFree(s);
-        s.index.update(s);
+  }
+
+  /**
+   * Brings a slot's largest free block up to date after one of its nodes went from {@code before}
+   * free GPUs to what it has now, looking at its other nodes only when that node held the largest.
+   */
+  private void freed(Slot slot, int node, int before) {
+    int room = slot.room();
+    int now = free[node];
+    if (now > slot.largestFree) {
+      if ((bits[node] & LIVE) != 0 && contains(slot.own, node)) {
+        slot.largestFree = now;
       }
+    } else if (now < before && before == slot.largestFree) {
+      slot.largestFree = largestFree(slot);
+    }
+    if (slot.room() != room) {
+      slot.index.update(slot);
+    }
+  }
+
+  private static boolean contains(int[] positions, int position) {
+    for (int p : positions) {
+      if (p == position) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  /**
+   * Replaces the state of a node the market knows: its ledger, health, tier, region, owner.
+   *
+   * @return false, changing nothing, if the market does not know the node: offers that select it by
+   *     name would not see it, so the caller builds a new market
+   */
+  public boolean updateNode(NodeState state) {
+    Integer at = nodeIndex.get(state.name());
+    if (at == null) {
+      return false;
+    }
+    NodeState before = nodes[at];
+    nodes[at] = state;
+    learn(at);
+    boolean sameOwner =
+        Objects.equals(before.provider(), state.provider())
+            && Objects.equals(before.model(), state.model());
+    for (Slot s : slotsOfNode.get(at)) {
+      if (!sameOwner) {
+        s.own = own(s);
+      }
+      summarize(s);
+      s.index.copy(s.position);
+    }
+    refreshSlotsOf(at);
+    return true;
+  }
+
+  private void refreshSlotsOf(int position) {
+    for (Slot s : slotsOfNode.get(position)) {
+      s.largestFree = largestFree(s);
+      s.index.update(s);
+    }
+  }
+
+  /**
+   * Adds an offer, or replaces the offer of the same id (ids are unique in a market kept this way).
+   * Nodes it selects that the market does not know are skipped, as when built.
+   */
+  public void putOffer(OfferState offer) {
+    if (policies.size() > 2 * byId.size() + 64) {
+      // Policies of offers long replaced: number the live ones again.
+      policies.clear();
+      policyById.clear();
+      for (Slot s : byId.values()) {
+        s.policy = policy(s.offer);
+        s.index.copy(s.position);
+      }
+    }
+    Slot old = byId.get(offer.id());
+    if (old != null
+        && old.offer.model().equals(offer.model())
+        && old.offer.price().compareTo(offer.price()) == 0
+        && old.offer.nodes().equals(offer.nodes())) {
+      // Same nodes, same place in the index: only what the offer itself says changes.
+      old.offer = offer;
+      old.own = own(old);
+      summarize(old);
+      old.policy = policy(offer);
+      old.largestFree = largestFree(old);
+      old.index.copy(old.position);
+      old.index.update(old);
+      return;
+    }
+    removeOffer(offer.id());
+    Slot slot = slot(offer);
+    byId.put(offer.id(), slot);
+    reindex(offer.model(), slot, null);
+  }
+
+  /** Takes an offer off the market; nothing if the market does not know it. */
+  public void removeOffer(ObjectRef id) {
+    Slot slot = byId.remove(id);
+    if (slot == null) {
+      return;
+    }
+    for (int position : slot.nodes) {
+      if (position >= 0) {
+        slotsOfNode.get(position).remove(slot);
+      }
+    }
+    reindex(slot.offer.model(), null, slot);
+  }
+
+  private void reindex(String model, Slot added, Slot removed) {
+    PriceIndex old = byModel.get(model);
+    List<Slot> members = new ArrayList<>(old == null ? List.of() : old.inOrder);
+    members.remove(removed);
+    if (added != null) {
+      members.add(added); // it came last: the list stays in order
+    }
+    if (members.isEmpty()) {
+      byModel.remove(model);
+    } else {
+      byModel.put(model, new PriceIndex(members));
     }
   }
 
@@ -218,118 +380,362 @@ public final class Market {
   }
 
   private int largestFree(Slot slot) {
-    OfferState offer = slot.offer;
     int largest = 0;
-    for (int position : slot.nodes) {
-      NodeState node = at(position);
-      if (node != null
-          && node.ready()
-          && node.schedulable()
-          && Objects.equals(node.provider(), offer.provider())
-          && Objects.equals(node.model(), offer.model())) {
-        largest = Math.max(largest, node.freeGpus());
+    for (int position : slot.own) {
+      if ((bits[position] & LIVE) != 0) {
+        largest = Math.max(largest, free[position]);
       }
     }
     return largest;
   }
 
   public Decision place(PlacementRequest request) {
-    if (request.offerRef() == null) {
-      Candidate best = cheapest(request);
-      if (best != null) {
-        return new Placement(
-            best.offer, best.offer.model(), best.blockNodes, request.gpusPerBlock());
+    if (request.offerRef() != null) {
+      return decide(request);
+    }
+    Ask ask = new Ask(request);
+    Candidate best = cheapest(ask);
+    if (best != null) {
+      return new Placement(
+          best.offer(), best.offer().model(), best.blockNodes(), request.gpusPerBlock());
+    }
+    return refuse(ask);
+  }
+
+  /**
+   * A request, and what a decision works out once from it: which tiers and regions it accepts, each
+   * tenant policy's answer (a policy may look a namespace up) and the verdict on each {@link
+   * PriceIndex.Kind} of offer, each asked at most once however many offers share them.
+   */
+  private final class Ask {
+    /** A verdict's bits: the offer-level check failed before the price's, or none... */
+    static final int PASSES = 15;
+
+    /** ...whether the lease limits refuse the request's duration... */
+    static final int DURATION = 16;
+
+    /** ...and whether the offer's nodes qualify: all may, none may, by uptime, or each asked. */
+    static final int NODES = 96;
+
+    static final int ELIGIBLE = 0;
+    static final int INELIGIBLE = 32;
+    static final int BY_UPTIME = 64;
+    static final int EACH_NODE = 96;
+
+    final PlacementRequest request;
+    final int need;
+    final boolean[] tierOk = new boolean[Tier.values().length + 1];
+
+    /** By region number; null when any region will do. */
+    final boolean[] regionOk;
+
+    final double minUptime;
+    final byte required;
+    private final byte[] admitted = new byte[policyById.size()];
+    private PriceIndex judged;
+    private int[] verdicts;
+
+    Ask(PlacementRequest request) {
+      this.request = request;
+      need = request.gpusPerBlock();
+      TierRequirement tier = request.tier();
+      tierOk[0] = tier.accepts(null);
+      for (Tier t : Tier.values()) {
+        tierOk[t.ordinal() + 1] = tier.accepts(t);
+      }
+      if (request.regions().isEmpty()) {
+        regionOk = null;
+      } else {
+        regionOk = new boolean[regionIds.size()];
+        for (String region : request.regions()) {
+          Integer id = regionIds.get(region);
+          if (id != null) {
+            regionOk[id] = true;
+          }
+        }
+      }
+      minUptime = request.minUptimeRatio() == null ? Double.NaN : request.minUptimeRatio();
+      required = (byte) (LIVE | (request.requireVerified() ? VERIFIED : 0));
+    }
+
+    /** The verdict on the offer at a position of an index, judged once per kind. */
+    int verdict(PriceIndex offers, int i) {
+      if (judged != offers) {
+        judged = offers;
+        verdicts = new int[offers.kinds.size()];
+      }
+      int k = offers.kind[i];
+      int v = verdicts[k];
+      if (v == 0) {
+        v = judge(offers.kinds.get(k)) + 1; // 0 stands for not judged yet
+        verdicts[k] = v;
+      }
+      return v - 1;
+    }
+
+    private int judge(PriceIndex.Kind k) {
+      Reason before =
+          !k.currency().equals(request.currency())
+              ? Reason.CurrencyMismatch
+              : !admits(k.policy())
+                  ? Reason.TenantNotAdmitted
+                  : k.suspended() ? Reason.OfferSuspended : null;
+      Duration duration = request.duration();
+      boolean outside =
+          duration != null
+              && ((k.minLease() != null && duration.compareTo(k.minLease()) < 0)
+                  || (k.maxLease() != null && duration.compareTo(k.maxLease()) > 0));
+      int nodes;
+      if (k.tier() == Slot.NONE_LIVE) {
+        nodes = INELIGIBLE;
+      } else if (k.tier() == Slot.MIXED) {
+        nodes = EACH_NODE;
+      } else if (!tierOk[k.tier()]
+          || (regionOk != null && (k.region() < 0 || !regionOk[k.region()]))
+          || ((required & VERIFIED) != 0 && !k.anyVerified())) {
+        nodes = INELIGIBLE;
+      } else {
+        nodes = Double.isNaN(minUptime) ? ELIGIBLE : BY_UPTIME;
+      }
+      return (before == null ? PASSES : before.ordinal()) | (outside ? DURATION : 0) | nodes;
+    }
+
+    private boolean admits(int policy) {
+      byte known = admitted[policy];
+      if (known == 0) {
+        known = policyById.get(policy).test(request.tenant()) ? (byte) 1 : (byte) 2;
+        admitted[policy] = known;
+      }
+      return known == 1;
+    }
+
+    /**
+     * The first check the offer at a position fails, given its verdict: one made on the offer
+     * alone, or null when only its nodes are left to look at.
+     */
+    Reason failure(int verdict, int i, int capEnd) {
+      int before = verdict & PASSES;
+      if (before != PASSES) {
+        return REASONS[before];
+      }
+      if (i >= capEnd) {
+        return Reason.PriceAboveCap;
+      }
+      return (verdict & DURATION) != 0 ? Reason.LeaseDurationOutOfRange : null;
+    }
+
+    /** Whether one of the nodes of the offer at a position can take part, given its verdict. */
+    boolean anyEligible(int verdict, PriceIndex offers, int i) {
+      switch (verdict & NODES) {
+        case ELIGIBLE:
+          return true;
+        case INELIGIBLE:
+          return false;
+        case BY_UPTIME:
+          return ((required & VERIFIED) != 0 ? offers.bestVerifiedUptime[i] : offers.bestUptime[i])
+              >= minUptime;
+        default:
+          for (int position : offers.own[i]) {
+            if (eligible(position)) {
+              return true;
+            }
+          }
+          return false;
       }
     }
-    return decide(request);
+
+    /** {@link FullScan#eligible} for a node known to be of the offer's provider and model. */
+    boolean eligible(int node) {
+      return (bits[node] & required) == required
+          && tierOk[tierOf[node]]
+          && (regionOk == null || (regionOf[node] >= 0 && regionOk[regionOf[node]]))
+          && (Double.isNaN(minUptime) || uptime[node] >= minUptime);
+    }
   }
+
+  private static final Reason[] REASONS = Reason.values();
 
   /**
    * The best candidate among offers of the acceptable models, visiting them by price and stopping
    * at the first one dearer than the best found; null if none fits. Records no rejections.
    */
-  private Candidate cheapest(PlacementRequest request) {
+  private Candidate cheapest(Ask ask) {
+    PlacementRequest request = ask.request;
     Candidate best = null;
-    int need = request.gpusPerBlock();
+    Slot bestSlot = null;
     List<String> models = request.models();
     for (int preference = 0; preference < models.size(); preference++) {
       String model = models.get(preference);
       PriceIndex offers = byModel.get(model);
-      if (offers == null || models.indexOf(model) != preference) {
+      if (offers == null
+          || models.indexOf(model) != preference
+          || !offers.currencies.containsKey(request.currency())) {
         continue;
       }
-      for (int at = offers.next(0, need); at >= 0; at = offers.next(at + 1, need)) {
+      int capEnd = offers.firstAbove(request.maxPrice());
+      for (int at = offers.next(0, ask.need);
+          at >= 0 && at < capEnd;
+          at = offers.next(at + 1, ask.need)) {
         Slot slot = offers.slots[at];
-        OfferState offer = slot.offer;
-        if (best != null && offer.price().compareTo(best.offer.price()) > 0) {
+        if (best != null && slot.offer.price().compareTo(best.offer().price()) > 0) {
           break;
         }
-        if (request.maxPrice() != null && offer.price().compareTo(request.maxPrice()) > 0) {
-          break;
-        }
-        if (slot.largestFree < need
-            || offer.remainingCap() / need < request.blocks()
-            || check(offer, request) != null) {
+        int verdict = ask.verdict(offers, at);
+        if (ask.failure(verdict, at, capEnd) != null
+            || !ask.anyEligible(verdict, offers, at)
+            || slot.offer.remainingCap() / ask.need < request.blocks()) {
           continue;
         }
-        Candidate candidate = fit(slot, preference, request, null);
-        if (candidate != null && (best == null || ORDER.compare(candidate, best) < 0)) {
+        Candidate candidate = bestFit(slot, preference, ask, false);
+        if (candidate != null && (best == null || Candidate.order(candidate, best) < 0)) {
           best = candidate;
+          bestSlot = slot;
         }
       }
     }
-    return best;
+    // Only the winner's blocks are written out.
+    return best == null ? null : bestFit(bestSlot, best.preference(), ask, true);
   }
 
-  /** Looks at every offer the request could use: the winner, or why there is none. */
-  Decision decide(PlacementRequest request) {
-    List<Rejection> rejections = new ArrayList<>();
-    Candidate best = null;
-    boolean anyOfferForModel = false;
-    for (Slot slot : candidates(request)) {
-      OfferState offer = slot.offer;
-      if (request.offerRef() != null && !request.offerRef().equals(offer.id())) {
-        continue;
+  /**
+   * {@link #fit} without words: every block on the offer's nodes, best-fit, or null.
+   *
+   * @param withBlocks whether to list the node of each block, or only to rank the candidate
+   */
+  private Candidate bestFit(Slot slot, int preference, Ask ask, boolean withBlocks) {
+    int need = ask.need;
+    int[] usable = new int[slot.own.length];
+    int n = 0;
+    int room = 0;
+    for (int position : slot.own) {
+      if (free[position] >= need && ask.eligible(position)) {
+        usable[n++] = position;
+        room += free[position] / need;
       }
-      int preference = request.models().indexOf(offer.model());
-      if (preference < 0) {
-        if (request.offerRef() != null) {
-          rejections.add(
-              new Rejection(
-                  offer,
-                  Reason.NoOfferForModel,
-                  () ->
-                      "offer "
-                          + offer.id()
-                          + " sells "
-                          + offer.model()
-                          + ", not "
-                          + models(request)));
+    }
+    int blocks = ask.request.blocks();
+    int blocksLeft = Math.min(blocks, slot.offer.remainingCap() / need);
+    if (Math.min(room, blocksLeft) < blocks) {
+      return null;
+    }
+    for (int i = 1; i < n; i++) { // fewest free GPUs first, then by name: few nodes, in place
+      int p = usable[i];
+      int j = i - 1;
+      while (j >= 0
+          && (free[usable[j]] > free[p]
+              || (free[usable[j]] == free[p]
+                  && nodes[usable[j]].name().compareTo(nodes[p].name()) > 0))) {
+        usable[j + 1] = usable[j];
+        j--;
+      }
+      usable[j + 1] = p;
+    }
+    List<String> blockNodes = withBlocks ? new ArrayList<>(blocks) : null;
+    double minUptime = Double.MAX_VALUE;
+    int leftover = 0;
+    for (int i = 0; i < n && blocksLeft > 0; i++) {
+      int p = usable[i];
+      int take = Math.min(free[p] / need, blocksLeft);
+      for (int b = 0; withBlocks && b < take; b++) {
+        blockNodes.add(nodes[p].name());
+      }
+      blocksLeft -= take;
+      leftover += free[p] - take * need;
+      minUptime = Math.min(minUptime, Double.isNaN(uptime[p]) ? 0 : uptime[p]);
+    }
+    return new Candidate(slot.offer, preference, minUptime, leftover, blockNodes);
+  }
+
+  /**
+   * Why no offer of the acceptable models can take the request, in the words {@link #decide} would
+   * use, without explaining every offer: each offer's furthest check is tallied, and only the
+   * offers the message names are explained.
+   */
+  private Decision refuse(Ask ask) {
+    PlacementRequest request = ask.request;
+    Tally tally = new Tally();
+    boolean anyOffer = false;
+    List<String> models = request.models();
+    for (int preference = 0; preference < models.size(); preference++) {
+      PriceIndex offers = byModel.get(models.get(preference));
+      if (offers != null && models.indexOf(models.get(preference)) == preference) {
+        anyOffer = true;
+        tally(offers, ask, tally);
+      }
+    }
+    if (!anyOffer) {
+      return new Refusal(Reason.NoOfferForModel, "no offer sells " + Explanations.models(request));
+    }
+    Reason furthest = tally.furthest();
+    int f = furthest.ordinal();
+    List<Rejection> named = new ArrayList<>(3);
+    for (int i = 0; i < Math.min(3, tally.counts[f]); i++) {
+      Slot slot = tally.cheapest[f][i];
+      Rejection rejection = FullScan.check(slot, request);
+      if (rejection == null) {
+        List<Rejection> out = new ArrayList<>(1);
+        if (FullScan.fit(slot, 0, request, out, this::at) != null) {
+          return decide(request); // cannot happen: cheapest() found no candidate
         }
-        continue;
+        rejection = out.get(0);
       }
-      anyOfferForModel = true;
-      Rejection rejection = check(offer, request);
-      if (rejection != null) {
-        rejections.add(rejection);
-        continue;
+      named.add(rejection);
+    }
+    Rejection aboveCap =
+        furthest.compareTo(Reason.PriceAboveCap) > 0 && tally.cheapestAboveCap != null
+            ? FullScan.check(tally.cheapestAboveCap, request)
+            : null;
+    return Explanations.explain(request, furthest, named, tally.counts[f], aboveCap);
+  }
+
+  /**
+   * Tallies one model's offers. Under the cap every offer counts: a message says how many reached
+   * the furthest check. Above it none gets past {@link Reason#PriceAboveCap}, so the walk stops
+   * after the cheapest that gets that far (and its equals in price, for the tie by name).
+   */
+  private void tally(PriceIndex offers, Ask ask, Tally tally) {
+    int n = offers.slots.length;
+    if (!offers.currencies.containsKey(ask.request.currency())) {
+      // Each fails the first check: a message names only the cheapest.
+      int i = 0;
+      while (i < n && (i < 3 || offers.rank[i] == offers.rank[2])) {
+        tally.note(Reason.CurrencyMismatch, offers, i++);
       }
-      Candidate candidate = fit(slot, preference, request, rejections);
-      if (candidate != null && (best == null || ORDER.compare(candidate, best) < 0)) {
-        best = candidate;
+      tally.counts[Reason.CurrencyMismatch.ordinal()] += n - i;
+      return;
+    }
+    int capEnd = offers.firstAbove(ask.request.maxPrice());
+    for (int i = 0; i < capEnd; i++) {
+      int verdict = ask.verdict(offers, i);
+      Reason reason = ask.failure(verdict, i, capEnd);
+      if (reason == null) {
+        reason =
+            ask.anyEligible(verdict, offers, i)
+                ? Reason.InsufficientCapacity
+                : Reason.NoQualifyingNode;
+      }
+      tally.note(reason, offers, i);
+    }
+    int cheapestAboveCap = -1;
+    for (int i = capEnd; i < n; i++) {
+      if (cheapestAboveCap >= 0 && offers.rank[i] > offers.rank[cheapestAboveCap]) {
+        break;
+      }
+      Reason reason = ask.failure(ask.verdict(offers, i), i, capEnd);
+      tally.note(reason, offers, i);
+      if (reason == Reason.PriceAboveCap) {
+        cheapestAboveCap = i;
+        tally.aboveCap(offers, i);
       }
     }
-    if (best != null) {
-      return new Placement(best.offer, best.offer.model(), best.blockNodes, request.gpusPerBlock());
-    }
-    if (request.offerRef() != null && rejections.isEmpty()) {
-      return new Refusal(
-          Reason.NoSuchOffer, "offer " + request.offerRef() + " does not exist", List.of());
-    }
-    if (!anyOfferForModel && rejections.isEmpty()) {
-      return new Refusal(Reason.NoOfferForModel, "no offer sells " + models(request), List.of());
-    }
-    return explain(request, rejections);
+  }
+
+  /**
+   * The same decision made by looking at every offer of the acceptable models through its record,
+   * in the order given: what {@link #place} must agree with.
+   */
+  Decision decide(PlacementRequest request) {
+    return FullScan.decide(request, candidates(request), this::at);
   }
 
   /**
@@ -342,336 +748,14 @@ public final class Market {
       return slot == null ? List.of() : List.of(slot);
     }
     Set<String> models = new HashSet<>(request.models());
-    if (models.size() == 1) {
-      return byModelInOrder.getOrDefault(request.models().get(0), List.of());
-    }
     List<Slot> out = new ArrayList<>();
     for (String model : models) {
-      out.addAll(byModelInOrder.getOrDefault(model, List.of()));
+      PriceIndex offers = byModel.get(model);
+      if (offers != null) {
+        out.addAll(offers.inOrder);
+      }
     }
     out.sort(Comparator.comparingInt(s -> s.order));
     return out;
   }
-
-  /** The offer-level checks, in the order a person would fix them. */
-  private Rejection check(OfferState offer, PlacementRequest request) {
-    if (!offer.currency().equals(request.currency())) {
-      return new Rejection(
-          offer, Reason.CurrencyMismatch, () -> offer.id() + " is priced in " + offer.currency());
-    }
-    if (!offer.admitsTenant().test(request.tenant())) {
-      return new Rejection(
-          offer,
-          Reason.TenantNotAdmitted,
-          () -> offer.id() + " does not admit namespace " + request.tenant());
-    }
-    if (offer.suspended()) {
-      return new Rejection(offer, Reason.OfferSuspended, () -> offer.id() + " is suspended");
-    }
-    if (request.maxPrice() != null && offer.price().compareTo(request.maxPrice()) > 0) {
-      return new Rejection(offer, Reason.PriceAboveCap, () -> price(offer) + " at " + offer.id());
-    }
-    if (request.duration() != null) {
-      if (offer.minLease() != null && request.duration().compareTo(offer.minLease()) < 0) {
-        return new Rejection(
-            offer,
-            Reason.LeaseDurationOutOfRange,
-            () -> offer.id() + " leases for at least " + Durations.format(offer.minLease()));
-      }
-      if (offer.maxLease() != null && request.duration().compareTo(offer.maxLease()) > 0) {
-        return new Rejection(
-            offer,
-            Reason.LeaseDurationOutOfRange,
-            () -> offer.id() + " leases for at most " + Durations.format(offer.maxLease()));
-      }
-    }
-    return null;
-  }
-
-  /**
-   * Places every block of the request on the offer's nodes, or records why it cannot (unless {@code
-   * rejections} is null). The words of a rejection are put together only if it is read.
-   */
-  private Candidate fit(
-      Slot slot, int preference, PlacementRequest request, List<Rejection> rejections) {
-    OfferState offer = slot.offer;
-    int need = request.gpusPerBlock();
-    boolean explain = rejections != null;
-    List<NodeState> usable = new ArrayList<>();
-    for (int position : slot.nodes) {
-      NodeState node = at(position);
-      if (eligible(node, offer, request) && (explain || node.freeGpus() >= need)) {
-        usable.add(node);
-      }
-    }
-    if (usable.isEmpty()) {
-      if (explain) {
-        List<NodeState> seen = new ArrayList<>(slot.nodes.length);
-        for (int position : slot.nodes) {
-          seen.add(at(position));
-        }
-        rejections.add(
-            new Rejection(
-                offer,
-                Reason.NoQualifyingNode,
-                () -> {
-                  Map<String, Integer> excluded = new TreeMap<>();
-                  for (NodeState node : seen) {
-                    String why = nodeProblem(node, offer, request);
-                    if (why != null) {
-                      excluded.merge(why, 1, Integer::sum);
-                    }
-                  }
-                  return offer.id()
-                      + (excluded.isEmpty() ? " selects no GpuNode" : ": " + describe(excluded));
-                }));
-      }
-      return null;
-    }
-    int capBlocks = offer.remainingCap() / need;
-    int blocksLeft = Math.min(request.blocks(), capBlocks);
-    int room = 0;
-    for (NodeState node : usable) {
-      room += node.freeGpus() / need;
-    }
-    if (Math.min(room, blocksLeft) < request.blocks()) {
-      // Best-fit would place exactly this many blocks: no need to sort to know it falls short.
-      if (explain) {
-        rejectForCapacity(offer, request, usable, Math.min(room, blocksLeft), rejections);
-      }
-      return null;
-    }
-    usable.sort(Comparator.comparingInt(NodeState::freeGpus).thenComparing(NodeState::name));
-    List<String> blockNodes = new ArrayList<>();
-    double minUptime = Double.MAX_VALUE;
-    int leftover = 0;
-    for (NodeState node : usable) {
-      if (blocksLeft == 0) {
-        break;
-      }
-      int take = Math.min(node.freeGpus() / need, blocksLeft);
-      if (take == 0) {
-        continue;
-      }
-      for (int i = 0; i < take; i++) {
-        blockNodes.add(node.name());
-      }
-      blocksLeft -= take;
-      leftover += node.freeGpus() - take * need;
-      minUptime = Math.min(minUptime, node.uptime24h() == null ? 0 : node.uptime24h());
-    }
-    return new Candidate(offer, preference, minUptime, leftover, blockNodes);
-  }
-
-  private static void rejectForCapacity(
-      OfferState offer,
-      PlacementRequest request,
-      List<NodeState> usable,
-      int placed,
-      List<Rejection> rejections) {
-    int need = request.gpusPerBlock();
-    int largest = 0;
-    int free = 0;
-    for (NodeState node : usable) {
-      largest = Math.max(largest, node.freeGpus());
-      free += node.freeGpus();
-    }
-    int freeGpus = free;
-    int largestBlock = largest;
-    rejections.add(
-        new Rejection(
-            offer,
-            Reason.InsufficientCapacity,
-            () ->
-                offer.id()
-                    + " has room for "
-                    + placed
-                    + " of "
-                    + request.blocks()
-                    + (request.blocks() == 1 ? " block" : " blocks")
-                    + " of "
-                    + need
-                    + " (largest free block "
-                    + largestBlock
-                    + ", "
-                    + Math.min(freeGpus, offer.remainingCap())
-                    + " GPUs free"
-                    + (offer.gpuCap() != null && offer.remainingCap() < freeGpus
-                        ? ", capped at " + offer.gpuCap() + " by the offer"
-                        : "")
-                    + ")"));
-  }
-
-  /** Whether a node of an offer can take part: {@link #nodeProblem} is null, without words. */
-  private static boolean eligible(NodeState node, OfferState offer, PlacementRequest request) {
-    return node != null
-        && Objects.equals(node.provider(), offer.provider())
-        && Objects.equals(node.model(), offer.model())
-        && node.ready()
-        && node.schedulable()
-        && request.tier().accepts(node.tier())
-        && (request.regions().isEmpty() || request.regions().contains(node.region()))
-        && (!request.requireVerified() || node.verified())
-        && (request.minUptimeRatio() == null
-            || (node.uptime24h() != null && node.uptime24h() >= request.minUptimeRatio()));
-  }
-
-  /** Why a node of an offer cannot take part, or null if it can. */
-  private static String nodeProblem(NodeState node, OfferState offer, PlacementRequest request) {
-    if (node == null) {
-      return "missing";
-    }
-    if (!Objects.equals(node.provider(), offer.provider())) {
-      return "owned by provider " + node.provider() + ", not " + offer.provider();
-    }
-    if (!Objects.equals(node.model(), offer.model())) {
-      return "of model " + node.model() + ", not " + offer.model();
-    }
-    if (!node.ready()) {
-      return "not ready";
-    }
-    if (!node.schedulable()) {
-      return "cordoned";
-    }
-    if (!request.tier().accepts(node.tier())) {
-      return "in tier " + node.tier().value() + ", not " + request.tier().value();
-    }
-    if (!request.regions().isEmpty() && !request.regions().contains(node.region())) {
-      return "in region " + node.region() + ", not " + String.join(" or ", request.regions());
-    }
-    if (request.requireVerified() && !node.verified()) {
-      return "not verified";
-    }
-    if (request.minUptimeRatio() != null) {
-      if (node.uptime24h() == null) {
-        return "with no uptime measured yet";
-      }
-      if (node.uptime24h() < request.minUptimeRatio()) {
-        return "below " + request.minUptimeRatio() + " uptime";
-      }
-    }
-    return null;
-  }
-
-  private static String describe(Map<String, Integer> excluded) {
-    List<String> parts = new ArrayList<>();
-    excluded.forEach((why, n) -> parts.add(n + (n == 1 ? " node " : " nodes ") + why));
-    return String.join("; ", parts);
-  }
-
-  /** One sentence from the offers that came closest: the furthest check they reached. */
-  private static Refusal explain(PlacementRequest request, List<Rejection> rejections) {
-    Map<Reason, List<Rejection>> byReason = new EnumMap<>(Reason.class);
-    for (Rejection r : rejections) {
-      byReason.computeIfAbsent(r.reason(), k -> new ArrayList<>()).add(r);
-    }
-    Reason furthest = byReason.keySet().stream().max(Comparator.naturalOrder()).orElseThrow();
-    List<Rejection> closest = byReason.get(furthest);
-    cheapestFirst(closest, 3);
-    String what = models(request) + " offer" + (request.offerRef() != null ? "" : "s");
-    String message =
-        switch (furthest) {
-          case NoSuchOffer, NoOfferForModel -> closest.get(0).detail();
-          case CurrencyMismatch ->
-              "no "
-                  + models(request)
-                  + " offer is priced in "
-                  + request.currency()
-                  + "; "
-                  + closest.get(0).detail();
-          case TenantNotAdmitted ->
-              "no "
-                  + models(request)
-                  + " offer admits namespace "
-                  + request.tenant()
-                  + "; a provider must add it to an offer's tenants";
-          case OfferSuspended -> "every " + what + " open to " + request.tenant() + " is suspended";
-          case PriceAboveCap ->
-              "no "
-                  + models(request)
-                  + " offer at or under "
-                  + request.maxPrice().toPlainString()
-                  + " "
-                  + request.currency()
-                  + "/h; cheapest is "
-                  + closest.get(0).detail();
-          case LeaseDurationOutOfRange ->
-              "a lease of "
-                  + Durations.format(request.duration())
-                  + " is outside the limits of"
-                  + " every "
-                  + what
-                  + " that qualify: "
-                  + closest.get(0).detail();
-          case NoQualifyingNode ->
-              "no node of the qualifying " + what + " meets the constraints: " + details(closest);
-          case InsufficientCapacity ->
-              "not enough free "
-                  + models(request)
-                  + " GPUs for "
-                  + request.blocks()
-                  + " x "
-                  + request.gpusPerBlock()
-                  + " GPUs (each block on one node): "
-                  + details(closest);
-        };
-    List<Rejection> dearer = byReason.get(Reason.PriceAboveCap);
-    if (furthest.compareTo(Reason.PriceAboveCap) > 0 && dearer != null) {
-      Rejection cheapest =
-          dearer.stream()
-              .min(Comparator.comparing((Rejection r) -> r.offer().price()))
-              .orElseThrow();
-      message += " (offers above the price cap start at " + cheapest.detail() + ")";
-    }
-    return new Refusal(furthest, message, List.copyOf(rejections));
-  }
-
-  /**
-   * Moves the {@code k} cheapest rejections (then by the offer's "namespace/name") to the front, in
-   * order: a message names no more than those, and counts the rest.
-   */
-  private static void cheapestFirst(List<Rejection> rejections, int k) {
-    Comparator<Rejection> order =
-        Comparator.comparing((Rejection r) -> r.offer().price())
-            .thenComparing(r -> r.offer().id().toString());
-    for (int i = 0; i < Math.min(k, rejections.size()); i++) {
-      int min = i;
-      for (int j = i + 1; j < rejections.size(); j++) {
-        if (order.compare(rejections.get(j), rejections.get(min)) < 0) {
-          min = j;
-        }
-      }
-      java.util.Collections.swap(rejections, i, min);
-    }
-  }
-
-  private static String details(List<Rejection> closest) {
-    List<String> parts = new ArrayList<>();
-    for (int i = 0; i < Math.min(3, closest.size()); i++) {
-      parts.add(closest.get(i).detail());
-    }
-    if (closest.size() > 3) {
-      parts.add("and " + (closest.size() - 3) + " more");
-    }
-    return String.join("; ", parts);
-  }
-
-  private static String models(PlacementRequest request) {
-    return String.join(" or ", request.models());
-  }
-
-  private static String price(OfferState offer) {
-    return offer.price().toPlainString() + " " + offer.currency() + "/h";
-  }
-
-  private record Candidate(
-      OfferState offer, int preference, double minUptime, int leftover, List<String> blockNodes) {}
-
-  private static final Comparator<Candidate> ORDER =
-      Comparator.comparing((Candidate c) -> c.offer.price(), BigDecimal::compareTo)
-          .thenComparingInt(c -> c.preference)
-          .thenComparing(c -> -c.minUptime)
-          .thenComparingInt(c -> c.leftover)
-          .thenComparing(c -> c.offer.id().namespace)
-          .thenComparing(c -> c.offer.id().name);
 }

@@ -1,6 +1,5 @@
 package io.gpumarket.market;
 
-import java.util.List;
 import java.util.function.Supplier;
 
 /**
@@ -8,10 +7,8 @@ import java.util.function.Supplier;
  *
  * @param reason a machine-readable reason, for conditions and events
  * @param message what a person can act on
- * @param rejections why each offer considered was turned down
  */
-public record Refusal(Reason reason, String message, List<Rejection> rejections)
-    implements Decision {
+public record Refusal(Reason reason, String message) implements Decision {
 
   /** Why an offer was turned down; declared in the order the market checks. */
   public enum Reason {

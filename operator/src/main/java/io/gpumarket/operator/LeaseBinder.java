@@ -59,6 +59,9 @@ public class LeaseBinder {
   private final KubernetesClient client;
   private final MarketMetrics metrics;
 
+  /** The market of each set of caches, kept up to date from them rather than built per bind. */
+  private final Map<Sources, MarketSnapshot> snapshots = new java.util.WeakHashMap<>();
+
   public LeaseBinder(KubernetesClient client, MarketMetrics metrics) {
     this.client = client;
     this.metrics = metrics;
@@ -100,7 +103,10 @@ public class LeaseBinder {
     }
     long started = System.nanoTime();
     Decision decision =
-        MarketView.market(nodes, sources.offers(), sources::namespace, null).place(request);
+        snapshots
+            .computeIfAbsent(sources, s -> new MarketSnapshot())
+            .market(nodes, sources.offers(), sources::namespace)
+            .place(request);
     metrics.observeDecision((System.nanoTime() - started) / 1e9);
     if (decision instanceof Placement placement) {
       writeHolds(lease, placement.offer().id(), placement.gpusByNode(), nodes, sources);

@@ -1,5 +1,7 @@
 package io.gpumarket.operator;
 
+import io.fabric8.kubernetes.api.model.LabelSelector;
+import io.fabric8.kubernetes.api.model.LabelSelectorBuilder;
 import io.fabric8.kubernetes.api.model.Namespace;
 import io.gpumarket.api.v1alpha1.GpuAllocation;
 import io.gpumarket.api.v1alpha1.GpuNode;
@@ -19,6 +21,7 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
 import java.util.function.Function;
+import java.util.function.Predicate;
 
 /**
  * Turns the market's resources, as the informers hold them, into the plain inputs of {@link
@@ -38,6 +41,16 @@ public final class MarketView {
       Collection<GpuOffer> offers,
       Function<String, Namespace> namespaces,
       String ignoreLeaseUid) {
+    return market(
+        nodes, offers, ignoreLeaseUid, new NodeIndex(nodes), new TenantPolicies(namespaces));
+  }
+
+  static Market market(
+      Collection<GpuNode> nodes,
+      Collection<GpuOffer> offers,
+      String ignoreLeaseUid,
+      NodeIndex index,
+      TenantPolicies policies) {
     List<NodeState> nodeStates = new ArrayList<>(nodes.size());
     Map<ObjectRef, Integer> leasedByOffer = new HashMap<>();
     for (GpuNode node : nodes) {
@@ -52,14 +65,13 @@ public final class MarketView {
       }
     }
     List<OfferState> offerStates = new ArrayList<>(offers.size());
-    NodeIndex index = new NodeIndex(nodes);
     for (GpuOffer offer : offers) {
       if (!SpecProblems.of(offer.getSpec()).isEmpty()) {
         continue;
       }
       ObjectRef id = idOf(offer);
       offerStates.add(
-          offerState(offer, index.selected(offer), leasedByOffer.getOrDefault(id, 0), namespaces));
+          offerState(offer, index.selected(offer), leasedByOffer.getOrDefault(id, 0), policies));
     }
     return new Market(nodeStates, offerStates);
   }
@@ -94,8 +106,12 @@ public final class MarketView {
 
   public static OfferState offerState(
       GpuOffer offer, List<String> nodes, int leased, Function<String, Namespace> namespaces) {
+    return offerState(offer, nodes, leased, new TenantPolicies(namespaces));
+  }
+
+  static OfferState offerState(
+      GpuOffer offer, List<String> nodes, int leased, TenantPolicies policies) {
     var spec = offer.getSpec();
-    var tenants = spec.tenants;
     return new OfferState(
         idOf(offer),
         spec.provider,
@@ -107,20 +123,48 @@ public final class MarketView {
         spec.currency == null ? "USD" : spec.currency,
         spec.minLeaseDuration == null ? null : Durations.parse(spec.minLeaseDuration),
         spec.maxLeaseDuration == null ? null : Durations.parse(spec.maxLeaseDuration),
-        tenant -> {
-          if (tenants == null) {
-            return false;
-          }
-          Namespace ns = namespaces.apply(tenant);
-          return Selectors.matches(tenants, ns == null ? Map.of() : ns.getMetadata().getLabels());
-        },
+        policies.of(spec.tenants),
         spec.suspended);
   }
 
   /**
+   * Whether a namespace may lease from an offer, one policy object per tenant selector: the market
+   * asks each policy once per decision, and many offers share a selector. Namespaces are read when
+   * asked, so a policy follows their labels.
+   */
+  static final class TenantPolicies {
+    private final Function<String, Namespace> namespaces;
+    private final Map<LabelSelector, Predicate<String>> bySelector = new HashMap<>();
+    private final Predicate<String> none = tenant -> false;
+
+    TenantPolicies(Function<String, Namespace> namespaces) {
+      this.namespaces = namespaces;
+    }
+
+    Predicate<String> of(LabelSelector tenants) {
+      if (tenants == null) {
+        return none;
+      }
+      Predicate<String> policy = bySelector.get(tenants);
+      if (policy == null) {
+        // A copy: the key must not change with the offer it came from.
+        LabelSelector selector = new LabelSelectorBuilder(tenants).build();
+        policy =
+            tenant -> {
+              Namespace ns = namespaces.apply(tenant);
+              return Selectors.matches(
+                  selector, ns == null ? Map.of() : ns.getMetadata().getLabels());
+            };
+        bySelector.put(selector, policy);
+      }
+      return policy;
+    }
+  }
+
+  /**
    * GpuNodes by label, so that selecting an offer's nodes looks at the nodes carrying one of its
-   * {@code matchLabels} rather than at every node: a market is built for every bind, and offers
-   * times nodes is what a large fleet cannot afford.
+   * {@code matchLabels} rather than at every node: offers times nodes is what a large fleet cannot
+   * afford.
    */
   static final class NodeIndex {
     private final Collection<GpuNode> nodes;

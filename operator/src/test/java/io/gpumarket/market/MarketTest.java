@@ -555,6 +555,186 @@ class MarketTest {
     assertThat(placed).isGreaterThan(300);
   }
 
+  /**
+   * A market kept for a long time sees nodes change (health, uptime, owner, tier, region), offers
+   * come, change and go, and leases start and end: after each change it decides as a market built
+   * afresh from the same states, in another order, and as a full scan.
+   */
+  @Test
+  void aMarketKeptUpToDateDecidesAsOneBuiltAfresh() {
+    Random random = new Random(11);
+    String[] models = {"h100-80gb", "l40s", "rtx-4090"};
+    List<java.util.function.Predicate<String>> policies =
+        List.of(t -> true, t -> !t.equals("shut-out"), "t"::equals);
+    Map<String, NodeState> nodes = new java.util.TreeMap<>();
+    for (int i = 0; i < 40; i++) {
+      nodes.put("n" + i, randomNode("n" + i, random, models));
+    }
+    Map<ObjectRef, OfferState> offers = new java.util.LinkedHashMap<>();
+    for (int i = 0; i < 30; i++) {
+      OfferState o = randomOffer("o" + i, random, models, nodes.keySet(), policies);
+      offers.put(o.id(), o);
+    }
+    Market kept = new Market(nodes.values(), List.copyOf(offers.values()));
+    List<Placement> held = new ArrayList<>();
+    int placed = 0;
+    for (int step = 0; step < 3000; step++) {
+      switch (random.nextInt(8)) {
+        case 0 -> {
+          String name = "n" + random.nextInt(40);
+          NodeState now = randomNode(name, random, models);
+          NodeState changed = now.withHeld(nodes.get(name).heldGpus());
+          nodes.put(name, changed);
+          assertThat(kept.updateNode(changed)).isTrue();
+        }
+        case 1 -> {
+          ObjectRef id = new ObjectRef("p" + random.nextInt(3), "o" + random.nextInt(40));
+          OfferState before = offers.get(id);
+          OfferState o =
+              randomOffer(id.name, random, models, nodes.keySet(), policies)
+                  .withLeased(before == null ? 0 : before.leasedGpus());
+          o = copy(o, id, random.nextBoolean() && before != null ? before.nodes() : o.nodes());
+          offers.put(id, o);
+          kept.putOffer(o);
+        }
+        case 2 -> {
+          if (!offers.isEmpty()) {
+            ObjectRef id = new ArrayList<>(offers.keySet()).get(random.nextInt(offers.size()));
+            offers.remove(id);
+            kept.removeOffer(id);
+          }
+        }
+        case 3 -> {
+          if (!held.isEmpty()) {
+            Placement p = held.remove(random.nextInt(held.size()));
+            kept.release(p);
+            account(p, -1, nodes, offers);
+          }
+        }
+        default -> {
+          PlacementRequest req = randomRequest(random, models);
+          List<NodeState> shuffledNodes = new ArrayList<>(nodes.values());
+          java.util.Collections.shuffle(shuffledNodes, random);
+          List<OfferState> shuffledOffers = new ArrayList<>(offers.values());
+          java.util.Collections.shuffle(shuffledOffers, random);
+          Market fresh = new Market(shuffledNodes, shuffledOffers);
+          Decision d = kept.place(req);
+          assertThat(describe(d)).as("step %d", step).isEqualTo(describe(fresh.place(req)));
+          assertThat(describe(d)).as("step %d", step).isEqualTo(describe(kept.decide(req)));
+          if (d instanceof Placement p) {
+            kept.hold(p);
+            account(p, 1, nodes, offers);
+            held.add(p);
+            placed++;
+          }
+        }
+      }
+      for (NodeState n : nodes.values()) {
+        assertThat(kept.node(n.name())).isEqualTo(n);
+      }
+      for (OfferState o : offers.values()) {
+        assertThat(kept.offer(o.id())).isEqualTo(o);
+      }
+    }
+    assertThat(placed).isGreaterThan(100);
+  }
+
+  private static void account(
+      Placement p, int sign, Map<String, NodeState> nodes, Map<ObjectRef, OfferState> offers) {
+    p.gpusByNode()
+        .forEach(
+            (name, gpus) -> {
+              NodeState n = nodes.get(name);
+              nodes.put(name, n.withHeld(n.heldGpus() + sign * gpus));
+            });
+    OfferState o = offers.get(p.offer().id());
+    if (o != null) {
+      offers.put(
+          o.id(), o.withLeased(o.leasedGpus() + sign * p.blockNodes().size() * p.gpusPerBlock()));
+    }
+  }
+
+  private static NodeState randomNode(String name, Random random, String[] models) {
+    return new NodeState(
+        name,
+        name,
+        "p" + random.nextInt(3),
+        random.nextBoolean() ? Tier.EDGE : Tier.DATACENTER,
+        "r" + random.nextInt(3),
+        models[random.nextInt(models.length)],
+        1 << random.nextInt(4),
+        0,
+        random.nextInt(8) > 0,
+        random.nextInt(8) > 0,
+        random.nextBoolean(),
+        random.nextInt(4) == 0 ? null : 0.9 + 0.1 * random.nextDouble());
+  }
+
+  private static OfferState randomOffer(
+      String name,
+      Random random,
+      String[] models,
+      java.util.Collection<String> nodeNames,
+      List<java.util.function.Predicate<String>> policies) {
+    String provider = "p" + random.nextInt(3);
+    List<String> selected = new ArrayList<>();
+    for (String n : nodeNames) {
+      if (random.nextInt(5) == 0) {
+        selected.add(n);
+      }
+    }
+    if (random.nextInt(10) == 0) {
+      selected.add("gone");
+    }
+    return new OfferState(
+        new ObjectRef(provider, name),
+        provider,
+        models[random.nextInt(models.length)],
+        selected,
+        random.nextBoolean() ? null : 1 + random.nextInt(16),
+        0,
+        BigDecimal.valueOf(100 + 10 * random.nextInt(6), 2),
+        random.nextInt(15) == 0 ? "EUR" : "USD",
+        random.nextInt(8) == 0 ? Duration.ofHours(2) : null,
+        random.nextInt(8) == 0 ? Duration.ofHours(24) : null,
+        random.nextInt(5) == 0 ? t -> !t.isEmpty() : policies.get(random.nextInt(3)),
+        random.nextInt(15) == 0);
+  }
+
+  private static OfferState copy(OfferState o, ObjectRef id, List<String> nodes) {
+    return new OfferState(
+        id,
+        o.provider(),
+        o.model(),
+        nodes,
+        o.gpuCap(),
+        o.leasedGpus(),
+        o.price(),
+        o.currency(),
+        o.minLease(),
+        o.maxLease(),
+        o.admitsTenant(),
+        o.suspended());
+  }
+
+  private static PlacementRequest randomRequest(Random random, String[] models) {
+    return new PlacementRequest(
+        random.nextInt(20) == 0 ? "shut-out" : random.nextBoolean() ? "t" : "u",
+        random.nextBoolean()
+            ? List.of(models[random.nextInt(models.length)])
+            : List.of(models[random.nextInt(models.length)], models[random.nextInt(3)]),
+        TierRequirement.values()[random.nextInt(3)],
+        random.nextInt(3) == 0 ? Set.of("r" + random.nextInt(3)) : Set.of(),
+        random.nextInt(4) == 0 ? 0.95 : null,
+        random.nextInt(6) == 0,
+        1 + random.nextInt(3),
+        1 << random.nextInt(3),
+        random.nextBoolean() ? null : BigDecimal.valueOf(100 + 10 * random.nextInt(6), 2),
+        random.nextInt(10) == 0 ? "EUR" : "USD",
+        random.nextInt(5) == 0 ? Duration.ofHours(random.nextBoolean() ? 1 : 48) : null,
+        null);
+  }
+
   private static String describe(Decision d) {
     return d instanceof Placement p
         ? p.offer().id() + " " + p.blockNodes() + " x" + p.gpusPerBlock()

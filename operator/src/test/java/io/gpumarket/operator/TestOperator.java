@@ -23,7 +23,7 @@ public final class TestOperator implements AutoCloseable {
     var events = new EventRecorder(client);
     var binder = new LeaseBinder(client, metrics);
     var quotas = new QuotaKeeper(client);
-    var run = new JobRun(client, binder, events, metrics, Duration.ofSeconds(2));
+    var run = new JobRun(client, events, metrics, Duration.ofSeconds(2));
     operator =
         new Operator(
             o -> {

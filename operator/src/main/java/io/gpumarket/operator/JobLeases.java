@@ -1,0 +1,150 @@
+package io.gpumarket.operator;
+
+import io.fabric8.kubernetes.api.model.OwnerReference;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.KubernetesClientException;
+import io.gpumarket.api.v1alpha1.ComputeJob;
+import io.gpumarket.api.v1alpha1.GpuLease;
+import io.gpumarket.api.v1alpha1.GpuLeaseSpec;
+import io.gpumarket.api.v1alpha1.NodeAllocation;
+import io.gpumarket.market.Durations;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+
+/**
+ * The GpuLease a job runs on: its {@code leaseRef}, or the on-demand lease the job asks the market
+ * for, owned by the job and released when it ends.
+ */
+final class JobLeases {
+  private final KubernetesClient client;
+
+  JobLeases(KubernetesClient client) {
+    this.client = client;
+  }
+
+  /**
+   * The lease a job runs on: its leaseRef, or its own on-demand lease, named after the job and its
+   * UID so that a job deleted and created again under the same name gets a new one, and after the
+   * lease generation so that a job moved off a lost host gets a new one too.
+   */
+  static String name(ComputeJob job) {
+    if (job.getSpec() != null && job.getSpec().leaseRef != null) {
+      return job.getSpec().leaseRef;
+    }
+    String uid = job.getMetadata().getUid();
+    Integer generation = job.getStatus() == null ? null : job.getStatus().leaseGeneration;
+    return job.getMetadata().getName()
+        + "-"
+        + (uid == null ? "" : uid.substring(0, Math.min(8, uid.length())))
+        + (generation == null || generation <= 1 ? "" : "-r" + generation);
+  }
+
+  /** Asks the market for the job's GPUs with a lease of its constraints; idempotent. */
+  void create(ComputeJob job) {
+    var spec = job.getSpec();
+    GpuLease lease = new GpuLease();
+    lease.getMetadata().setName(name(job));
+    lease.getMetadata().setNamespace(job.getMetadata().getNamespace());
+    lease
+        .getMetadata()
+        .setLabels(
+            Map.of(Labels.MANAGED_BY, Labels.MANAGER, Labels.JOB, job.getMetadata().getName()));
+    lease.getMetadata().setOwnerReferences(List.of(JobPods.owner(job)));
+    GpuLeaseSpec ls = new GpuLeaseSpec();
+    ls.models = spec.gpu.models;
+    ls.tier = spec.gpu.tier;
+    ls.regions = spec.gpu.regions;
+    ls.minUptimeRatio = spec.gpu.minUptimeRatio;
+    ls.requireVerified = spec.gpu.requireVerified;
+    ls.maxPricePerGpuHour = spec.maxPricePerGpuHour;
+    ls.currency = spec.currency;
+    ls.gpus = spec.replicas * spec.gpu.perReplica;
+    ls.gpusPerNode = spec.gpu.perReplica;
+    if (spec.activeDeadlineSeconds != null) {
+      ls.duration = Durations.format(Duration.ofSeconds(spec.activeDeadlineSeconds));
+    }
+    lease.setSpec(ls);
+    try {
+      client
+          .resources(GpuLease.class)
+          .inNamespace(job.getMetadata().getNamespace())
+          .resource(lease)
+          .create();
+    } catch (KubernetesClientException e) {
+      if (e.getCode() != 409) {
+        throw e;
+      }
+    }
+  }
+
+  /** Whether a lease of the on-demand lease's name exists that the job does not own. */
+  boolean nameTaken(ComputeJob job) {
+    GpuLease existing =
+        client
+            .resources(GpuLease.class)
+            .inNamespace(job.getMetadata().getNamespace())
+            .withName(name(job))
+            .get();
+    return existing != null && !ownedBy(existing, job);
+  }
+
+  /** Returns an on-demand lease's GPUs to the market; the lease stays as the record of the bill. */
+  void release(GpuLease lease) {
+    if (lease == null || lease.getSpec().release || ComputeJobReconciler.isFinal(lease)) {
+      return;
+    }
+    client
+        .resources(GpuLease.class)
+        .inNamespace(lease.getMetadata().getNamespace())
+        .withName(lease.getMetadata().getName())
+        .edit(
+            l -> {
+              l.getSpec().release = true;
+              return l;
+            });
+  }
+
+  /**
+   * On the job's deletion: releases its on-demand lease and takes the job's ownership off it, so
+   * that the lease outlives the job as the record of what it was billed.
+   */
+  void detach(ComputeJob job) {
+    if (job.getSpec() != null && job.getSpec().leaseRef != null) {
+      return;
+    }
+    var leaseResource =
+        client
+            .resources(GpuLease.class)
+            .inNamespace(job.getMetadata().getNamespace())
+            .withName(name(job));
+    GpuLease lease = leaseResource.get();
+    if (lease != null && ownedBy(lease, job)) {
+      leaseResource.edit(
+          l -> {
+            l.getSpec().release = true;
+            l.getMetadata().setOwnerReferences(new ArrayList<>());
+            return l;
+          });
+    }
+  }
+
+  /** The GpuNode of each block of an on-demand lease, one per replica. */
+  static List<String> blocks(GpuLease lease, int perReplica) {
+    List<String> nodes = new ArrayList<>();
+    for (NodeAllocation a : lease.getStatus().allocations) {
+      for (int i = 0; i < a.gpus / perReplica; i++) {
+        nodes.add(a.gpuNode);
+      }
+    }
+    return nodes;
+  }
+
+  static boolean ownedBy(GpuLease lease, ComputeJob job) {
+    List<OwnerReference> refs = lease.getMetadata().getOwnerReferences();
+    return refs != null
+        && refs.stream().anyMatch(r -> Objects.equals(r.getUid(), job.getMetadata().getUid()));
+  }
+}

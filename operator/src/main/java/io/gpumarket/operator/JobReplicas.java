@@ -1,0 +1,227 @@
+package io.gpumarket.operator;
+
+import io.fabric8.kubernetes.api.model.ContainerStatus;
+import io.fabric8.kubernetes.api.model.Pod;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.KubernetesClientException;
+import io.gpumarket.api.v1alpha1.ComputeJob;
+import io.gpumarket.api.v1alpha1.ComputeJobStatus;
+import io.gpumarket.api.v1alpha1.GpuLease;
+import io.gpumarket.api.v1alpha1.JobPhase;
+import io.gpumarket.api.v1alpha1.NodeAllocation;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Runs a placed job's replicas: one pod per replica of the current attempt on its leased node, a
+ * new attempt when a pod fails (up to {@code backoffLimit}), and the phase the pods add up to.
+ */
+final class JobReplicas {
+  static final Duration REFRESH = Duration.ofSeconds(30);
+
+  private final KubernetesClient client;
+  private final JobMemory memory;
+  private final JobEnd end;
+  private final EventRecorder events;
+
+  JobReplicas(KubernetesClient client, JobMemory memory, JobEnd end, EventRecorder events) {
+    this.client = client;
+    this.memory = memory;
+    this.end = end;
+    this.events = events;
+  }
+
+  /**
+   * The latest attempt the job is known to have started: by its status, its pods, or this process,
+   * whichever is ahead, so that a lagging cache never brings back an attempt already replaced.
+   */
+  int latestAttempt(ComputeJob job, List<Pod> pods) {
+    int seen = memory.latestAttempt(job);
+    for (Pod p : pods) {
+      String a =
+          p.getMetadata().getLabels() == null
+              ? null
+              : p.getMetadata().getLabels().get(Labels.ATTEMPT);
+      if (a != null && a.matches("[0-9]{1,6}")) {
+        seen = Math.max(seen, Integer.parseInt(a));
+      }
+    }
+    return Math.max(job.getStatus().attempts, seen);
+  }
+
+  /** Moves the pods of a placed job on; returns when to look again, or null once it ended. */
+  Duration run(ComputeJob job, GpuLease lease, List<Pod> pods, boolean onDemand, Instant now) {
+    ComputeJobStatus s = job.getStatus();
+    var spec = job.getSpec();
+    if (s.attempts == 0) {
+      s.attempts = 1;
+    }
+    List<Pod> current = ofAttempt(pods, s.attempts);
+    Pod failed = current.stream().filter(p -> "Failed".equals(phaseOf(p))).findFirst().orElse(null);
+    if (failed != null) {
+      String why = "pod " + failed.getMetadata().getName() + " failed" + podReason(failed);
+      if (s.attempts <= spec.backoffLimit) {
+        delete(current);
+        s.attempts++;
+        memory.attemptStarted(job, s.attempts);
+        events.warning(
+            job,
+            EventReason.JobRetrying,
+            "attempt " + (s.attempts - 1) + ": " + why + "; starting attempt " + s.attempts);
+        current = List.of();
+      } else {
+        return end.stop(
+            job,
+            lease,
+            pods,
+            onDemand,
+            JobPhase.Failed,
+            "BackoffLimitExceeded",
+            "attempt "
+                + s.attempts
+                + ": "
+                + why
+                + "; backoffLimit "
+                + spec.backoffLimit
+                + " reached",
+            now);
+      }
+    }
+    createMissing(job, lease, current);
+    long succeeded = current.stream().filter(p -> "Succeeded".equals(phaseOf(p))).count();
+    long running = current.stream().filter(p -> "Running".equals(phaseOf(p))).count();
+    if (succeeded == spec.replicas) {
+      return end.succeed(job, lease, onDemand, now);
+    }
+    if (current.size() == spec.replicas && running + succeeded == spec.replicas && running > 0) {
+      if (s.phase != JobPhase.Running) {
+        events.normal(
+            job,
+            EventReason.JobRunning,
+            "all " + spec.replicas + " replica(s) running on " + String.join(", ", s.nodes));
+      }
+      s.phase = JobPhase.Running;
+      s.message = running + " replica(s) running, " + succeeded + " succeeded";
+      Conditions.set(
+          s.conditions,
+          "Running",
+          true,
+          "AllReplicasRunning",
+          s.message,
+          s.observedGeneration,
+          now);
+    } else {
+      s.phase = JobPhase.Scheduled;
+      s.message =
+          "attempt "
+              + s.attempts
+              + ": "
+              + running
+              + " of "
+              + spec.replicas
+              + " replica(s) running, waiting for the rest to start";
+      Conditions.set(
+          s.conditions, "Running", false, "PodsStarting", s.message, s.observedGeneration, now);
+    }
+    return REFRESH;
+  }
+
+  private void createMissing(ComputeJob job, GpuLease lease, List<Pod> current) {
+    ComputeJobStatus s = job.getStatus();
+    Map<String, String> kubeNode = new HashMap<>();
+    for (NodeAllocation a : lease.getStatus().allocations) {
+      kubeNode.put(a.gpuNode, a.nodeName);
+    }
+    int created = 0;
+    for (int replica = 0; replica < job.getSpec().replicas; replica++) {
+      String name = JobPods.name(job, s.attempts, replica);
+      if (current.stream().anyMatch(p -> name.equals(p.getMetadata().getName()))) {
+        continue;
+      }
+      Pod pod =
+          JobPods.build(
+              job, s.attempts, replica, kubeNode.get(s.nodes.get(replica)), JobLeases.name(job));
+      try {
+        client.pods().inNamespace(job.getMetadata().getNamespace()).resource(pod).create();
+        created++;
+      } catch (KubernetesClientException e) {
+        if (e.getCode() != 409) {
+          throw e;
+        }
+      }
+    }
+    if (created > 0) {
+      events.normal(
+          job,
+          EventReason.PodsCreated,
+          "attempt "
+              + s.attempts
+              + ": created "
+              + created
+              + " pod(s) on "
+              + String.join(", ", s.nodes));
+    }
+  }
+
+  /** Whether every replica of the current attempt succeeded. */
+  static boolean allSucceeded(ComputeJob job, List<Pod> pods) {
+    List<Pod> current = ofAttempt(pods, job.getStatus().attempts);
+    return current.size() == job.getSpec().replicas
+        && current.stream().allMatch(p -> "Succeeded".equals(phaseOf(p)));
+  }
+
+  void delete(List<Pod> pods) {
+    for (Pod p : pods) {
+      client
+          .pods()
+          .inNamespace(p.getMetadata().getNamespace())
+          .withName(p.getMetadata().getName())
+          .delete();
+    }
+  }
+
+  private static List<Pod> ofAttempt(List<Pod> pods, int attempt) {
+    String a = Integer.toString(attempt);
+    return pods.stream()
+        .filter(
+            p ->
+                p.getMetadata().getLabels() != null
+                    && a.equals(p.getMetadata().getLabels().get(Labels.ATTEMPT)))
+        .toList();
+  }
+
+  static String phaseOf(Pod p) {
+    return p.getStatus() == null || p.getStatus().getPhase() == null
+        ? "Pending"
+        : p.getStatus().getPhase();
+  }
+
+  private static String podReason(Pod p) {
+    if (p.getStatus() == null) {
+      return "";
+    }
+    String r = p.getStatus().getReason();
+    String m = p.getStatus().getMessage();
+    if (r != null) {
+      return " (" + r + (m == null ? "" : ": " + m) + ")";
+    }
+    // A kubelet gives a pod a reason only when it evicts or rejects it; a container that exits
+    // non-zero says why in its own state.
+    var containers = p.getStatus().getContainerStatuses();
+    for (var c : containers == null ? List.<ContainerStatus>of() : containers) {
+      var t = c.getState() == null ? null : c.getState().getTerminated();
+      if (t != null && t.getExitCode() != null && t.getExitCode() != 0) {
+        return " (container "
+            + c.getName()
+            + " exited with code "
+            + t.getExitCode()
+            + (t.getReason() == null ? "" : ", " + t.getReason())
+            + ")";
+      }
+    }
+    return "";
+  }
+}

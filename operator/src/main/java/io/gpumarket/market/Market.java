@@ -321,9 +321,11 @@ public final class Market {
       // Policies of offers long replaced: number the live ones again.
       policies.clear();
       policyById.clear();
-      for (Slot s : byId.values()) {
-        s.policy = policy(s.offer);
-        s.index.copy(s.position);
+      for (PriceIndex index : byModel.values()) {
+        for (Slot s : index.slots) { // every offer, a second one of the same id included
+          s.policy = policy(s.offer);
+          index.copy(s.position);
+        }
       }
     }
     Slot old = byId.get(offer.id());

@@ -697,8 +697,13 @@ class MarketTest {
         random.nextInt(15) == 0 ? "EUR" : "USD",
         random.nextInt(8) == 0 ? Duration.ofHours(2) : null,
         random.nextInt(8) == 0 ? Duration.ofHours(24) : null,
-        random.nextInt(5) == 0 ? t -> !t.isEmpty() : policies.get(random.nextInt(3)),
+        random.nextInt(5) == 0 ? notOnly("u" + random.nextInt(3)) : policies.get(random.nextInt(3)),
         random.nextInt(15) == 0);
+  }
+
+  /** A policy object of its own each time, as an offer's own selector makes: they pile up. */
+  private static java.util.function.Predicate<String> notOnly(String tenant) {
+    return t -> !t.equals(tenant);
   }
 
   private static OfferState copy(OfferState o, ObjectRef id, List<String> nodes) {

@@ -34,8 +34,11 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Collection;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.stream.Collectors;
 
 /**
@@ -57,6 +60,10 @@ public class GpuLeaseReconciler implements Reconciler<GpuLease>, Cleaner<GpuLeas
   private final MarketCaches caches;
   private final EventRecorder events;
   private final Instant processStart = Instant.now();
+
+  /** Leases this process made Active and has not seen end, by uid (see syncQuota). */
+  private final Map<String, ActiveLease> activeHere = new ConcurrentHashMap<>();
+
   private IndexerResourceCache<GpuLease> leases;
   private InformerEventSource<GpuNode, GpuLease> nodes;
   private InformerEventSource<GpuOffer, GpuLease> offers;
@@ -202,10 +209,14 @@ public class GpuLeaseReconciler implements Reconciler<GpuLease>, Cleaner<GpuLeas
           // The tenant's quota first: the job creates its pods the moment the lease reads Active,
           // and a real API server refuses them while the quota is still lower. Should the write
           // below fail, the next pass lowers the quota again.
+          activeHere.put(
+              lease.getMetadata().getUid(),
+              new ActiveLease(lease.getMetadata().getNamespace(), spec.gpus));
           syncQuota(lease);
           // The status names the GPUs pods will use: write it only if nobody touched the lease
           // since we read it, so a concurrent binder cannot have given them back meanwhile.
           if (!CheckedWrites.updateStatus(context.getClient(), lease)) {
+            activeHere.remove(lease.getMetadata().getUid());
             // The holds stay; the next pass adopts them for this lease, from fresh data.
             return afterConflict(lease, context, refreshes);
           }
@@ -421,21 +432,45 @@ public class GpuLeaseReconciler implements Reconciler<GpuLease>, Cleaner<GpuLeas
         .toPlainString();
   }
 
+  /**
+   * Sets the tenant's quota to the GPUs of its active leases. The lease cache may not show yet a
+   * lease this process just made Active (nor the lease in hand be the newest copy), and a quota
+   * counted from it alone would refuse that lease's pods: leases made Active here count until this
+   * process sees them end.
+   */
   private void syncQuota(GpuLease lease) {
     String ns = lease.getMetadata().getNamespace();
-    int gpus =
-        leases
-            .list(ns)
-            .filter(l -> !l.getMetadata().getUid().equals(lease.getMetadata().getUid()))
-            .filter(l -> l.getStatus() != null && l.getStatus().phase == LeasePhase.Active)
-            .mapToInt(l -> l.getSpec().gpus)
-            .sum();
-    if (lease.getStatus().phase == LeasePhase.Active
-        && lease.getMetadata().getDeletionTimestamp() == null) {
-      gpus += lease.getSpec().gpus;
+    String uid = lease.getMetadata().getUid();
+    LeasePhase phase = lease.getStatus().phase;
+    boolean ended = phase.isFinal() || lease.getMetadata().getDeletionTimestamp() != null;
+    if (ended) {
+      activeHere.remove(uid);
     }
-    quotas.sync(ns, gpus);
+    quotas.sync(
+        ns,
+        () -> {
+          Map<String, Integer> active = new HashMap<>();
+          leases
+              .list(ns)
+              .filter(l -> l.getStatus() != null && l.getStatus().phase == LeasePhase.Active)
+              .filter(l -> l.getMetadata().getDeletionTimestamp() == null)
+              .forEach(l -> active.put(l.getMetadata().getUid(), l.getSpec().gpus));
+          activeHere.forEach(
+              (u, held) -> {
+                if (held.namespace().equals(ns)) {
+                  active.put(u, held.gpus());
+                }
+              });
+          if (ended) {
+            active.remove(uid);
+          } else if (phase == LeasePhase.Active) {
+            active.put(uid, lease.getSpec().gpus);
+          }
+          return active.values().stream().mapToInt(Integer::intValue).sum();
+        });
   }
+
+  private record ActiveLease(String namespace, int gpus) {}
 
   @Override
   public DeleteControl cleanup(GpuLease lease, Context<GpuLease> context) {

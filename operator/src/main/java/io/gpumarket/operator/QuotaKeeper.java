@@ -17,13 +17,24 @@ public class QuotaKeeper {
   static final String HARD_KEY = "requests." + Labels.GPU_RESOURCE;
   private final KubernetesClient client;
   private final Map<String, Integer> written = new ConcurrentHashMap<>();
+  private final Map<String, Object> locks = new ConcurrentHashMap<>();
 
   public QuotaKeeper(KubernetesClient client) {
     this.client = client;
   }
 
-  /** Sets the namespace's quota to this many GPUs, writing only when it changed. */
-  public void sync(String namespace, int gpus) {
+  /**
+   * Sets the namespace's quota to the GPUs counted, writing only when it changed. The count is
+   * taken under a lock of the namespace, so that an older, lower count cannot be written after a
+   * newer one taken by another reconcile thread.
+   */
+  public void sync(String namespace, java.util.function.IntSupplier count) {
+    synchronized (locks.computeIfAbsent(namespace, n -> new Object())) {
+      sync(namespace, count.getAsInt());
+    }
+  }
+
+  private void sync(String namespace, int gpus) {
     if (Integer.valueOf(gpus).equals(written.get(namespace))) {
       return;
     }

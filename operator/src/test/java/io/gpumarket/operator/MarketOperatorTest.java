@@ -91,8 +91,13 @@ class MarketOperatorTest {
     assertThat(pod.getMetadata().getOwnerReferences().get(0).getKind()).isEqualTo("ComputeJob");
     assertThat(pod.getMetadata().getLabels()).containsEntry(Labels.JOB, "train");
 
-    ComputeJob job = fleet.getJob("team-a", "train");
-    assertThat(job.getStatus().phase).isEqualTo(JobPhase.Scheduled);
+    // The job's status is written after its pods are created.
+    ComputeJob job =
+        await()
+            .atMost(Duration.ofSeconds(10))
+            .until(
+                () -> fleet.getJob("team-a", "train"),
+                j -> j.getStatus() != null && j.getStatus().phase == JobPhase.Scheduled);
     assertThat(job.getStatus().pricePerGpuHour).isEqualTo("2.10");
     assertThat(job.getStatus().offer.toString()).isEqualTo("bolt/h100");
     GpuLease lease = fleet.getLease("team-a", job.getStatus().lease);

@@ -101,6 +101,11 @@ public class ComputeJobReconciler implements Reconciler<ComputeJob>, Cleaner<Com
 
   @Override
   public UpdateControl<ComputeJob> reconcile(ComputeJob job, Context<ComputeJob> context) {
+    return reconcile(job, context, 1);
+  }
+
+  private UpdateControl<ComputeJob> reconcile(
+      ComputeJob job, Context<ComputeJob> context, int refreshes) {
     ComputeJobStatus before = StatusDiff.copy(job.getStatus());
     if (job.getStatus() == null) {
       job.setStatus(new ComputeJobStatus());
@@ -119,12 +124,22 @@ public class ComputeJobReconciler implements Reconciler<ComputeJob>, Cleaner<Com
             jobs.list(job.getMetadata().getNamespace()).toList(),
             name -> gpuNodes.get(new ResourceID(name)).orElse(null),
             Instant.now());
-    UpdateControl<ComputeJob> control =
-        StatusDiff.changed(before, job.getStatus())
-            ? UpdateControl.patchStatus(job)
-            : UpdateControl.noUpdate();
+    // Written with the resourceVersion it was computed from, not as JOSDK's JSON Patch of the
+    // cached copy: when the cache lags this process's previous write, that patch's array indexes
+    // land on the wrong condition, or on a path that no longer exists (422 Invalid).
+    if (StatusDiff.changed(before, job.getStatus())
+        && !CheckedWrites.updateStatus(context.getClient(), job)) {
+      ComputeJob fresh = refreshes > 0 ? CheckedWrites.newerCopy(context.getClient(), job) : null;
+      if (fresh != null) {
+        return reconcile(fresh, context, refreshes - 1);
+      }
+      return UpdateControl.<ComputeJob>noUpdate().rescheduleAfter(CONFLICT_RETRY);
+    }
+    UpdateControl<ComputeJob> control = UpdateControl.noUpdate();
     return next == null ? control : control.rescheduleAfter(next);
   }
+
+  private static final Duration CONFLICT_RETRY = Duration.ofSeconds(1);
 
   @Override
   public DeleteControl cleanup(ComputeJob job, Context<ComputeJob> context) {

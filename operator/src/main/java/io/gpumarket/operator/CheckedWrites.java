@@ -3,6 +3,8 @@ package io.gpumarket.operator;
 import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientException;
+import io.javaoperatorsdk.operator.api.reconciler.UpdateControl;
+import java.time.Duration;
 
 /**
  * Status writes that carry the resourceVersion they were computed from: where several writers share
@@ -37,5 +39,22 @@ final class CheckedWrites {
                 fresh.getMetadata().getResourceVersion(), stale.getMetadata().getResourceVersion())
         ? fresh
         : null;
+  }
+
+  /** A reconcile of a copy of the primary resource, with this many refreshes left. */
+  interface Pass<T extends HasMetadata> {
+    UpdateControl<T> reconcile(T resource, int refreshes);
+  }
+
+  /**
+   * After a write conflict: reconciles once more from the API server's copy if it is newer and a
+   * refresh is left, else tries again after {@code retry}.
+   */
+  static <T extends HasMetadata> UpdateControl<T> afterConflict(
+      KubernetesClient client, T stale, int refreshes, Pass<T> again, Duration retry) {
+    T fresh = refreshes > 0 ? newerCopy(client, stale) : null;
+    return fresh != null
+        ? again.reconcile(fresh, refreshes - 1)
+        : UpdateControl.<T>noUpdate().rescheduleAfter(retry);
   }
 }

@@ -129,11 +129,12 @@ public class ComputeJobReconciler implements Reconciler<ComputeJob>, Cleaner<Com
     // land on the wrong condition, or on a path that no longer exists (422 Invalid).
     if (StatusDiff.changed(before, job.getStatus())
         && !CheckedWrites.updateStatus(context.getClient(), job)) {
-      ComputeJob fresh = refreshes > 0 ? CheckedWrites.newerCopy(context.getClient(), job) : null;
-      if (fresh != null) {
-        return reconcile(fresh, context, refreshes - 1);
-      }
-      return UpdateControl.<ComputeJob>noUpdate().rescheduleAfter(CONFLICT_RETRY);
+      return CheckedWrites.afterConflict(
+          context.getClient(),
+          job,
+          refreshes,
+          (fresh, left) -> reconcile(fresh, context, left),
+          CONFLICT_RETRY);
     }
     UpdateControl<ComputeJob> control = UpdateControl.noUpdate();
     return next == null ? control : control.rescheduleAfter(next);

@@ -166,11 +166,12 @@ public class GpuLeaseReconciler implements Reconciler<GpuLease>, Cleaner<GpuLeas
   /** After a conflict on the lease's status, reconciles once more from the server's copy. */
   private UpdateControl<GpuLease> afterConflict(
       GpuLease stale, Context<GpuLease> context, int refreshes) {
-    GpuLease fresh = refreshes > 0 ? CheckedWrites.newerCopy(context.getClient(), stale) : null;
-    if (fresh != null) {
-      return reconcile(fresh, context, refreshes - 1);
-    }
-    return UpdateControl.<GpuLease>noUpdate().rescheduleAfter(CONFLICT_RETRY);
+    return CheckedWrites.afterConflict(
+        context.getClient(),
+        stale,
+        refreshes,
+        (fresh, left) -> reconcile(fresh, context, left),
+        CONFLICT_RETRY);
   }
 
   private UpdateControl<GpuLease> reconcile(

@@ -159,11 +159,12 @@ public class GpuNodeReconciler implements Reconciler<GpuNode> {
   /** After a write conflict, reconciles once more from the API server's copy if it is newer. */
   private UpdateControl<GpuNode> afterConflict(
       GpuNode stale, Context<GpuNode> context, int refreshes) {
-    GpuNode fresh = refreshes > 0 ? CheckedWrites.newerCopy(context.getClient(), stale) : null;
-    if (fresh != null) {
-      return reconcile(fresh, context, refreshes - 1);
-    }
-    return UpdateControl.<GpuNode>noUpdate().rescheduleAfter(Duration.ofMillis(200));
+    return CheckedWrites.afterConflict(
+        context.getClient(),
+        stale,
+        refreshes,
+        (fresh, left) -> reconcile(fresh, context, left),
+        Duration.ofMillis(200));
   }
 
   private UpdateControl<GpuNode> reconcile(

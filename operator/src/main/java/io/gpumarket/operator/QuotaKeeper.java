@@ -7,6 +7,7 @@ import io.fabric8.kubernetes.client.KubernetesClient;
 import jakarta.enterprise.context.ApplicationScoped;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.IntSupplier;
 
 /**
  * Keeps one ResourceQuota per tenant namespace that caps {@code requests.nvidia.com/gpu} at the
@@ -28,7 +29,7 @@ public class QuotaKeeper {
    * taken under a lock of the namespace, so that an older, lower count cannot be written after a
    * newer one taken by another reconcile thread.
    */
-  public void sync(String namespace, java.util.function.IntSupplier count) {
+  public void sync(String namespace, IntSupplier count) {
     synchronized (locks.computeIfAbsent(namespace, n -> new Object())) {
       sync(namespace, count.getAsInt());
     }

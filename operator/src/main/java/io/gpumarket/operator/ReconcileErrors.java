@@ -2,10 +2,10 @@ package io.gpumarket.operator;
 
 import io.fabric8.kubernetes.api.model.Condition;
 import io.fabric8.kubernetes.api.model.HasMetadata;
+import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientException;
 import io.javaoperatorsdk.operator.api.reconciler.Context;
 import io.javaoperatorsdk.operator.api.reconciler.ErrorStatusUpdateControl;
-import io.javaoperatorsdk.operator.processing.event.ResourceID;
 import java.time.Instant;
 import java.util.List;
 import java.util.function.Function;
@@ -17,29 +17,40 @@ import java.util.function.Function;
 final class ReconcileErrors {
   static final String TYPE = "HasErrors";
   private static final int MAX = 300;
+  private static final org.jboss.logging.Logger LOG =
+      org.jboss.logging.Logger.getLogger(ReconcileErrors.class);
 
   private ReconcileErrors() {}
 
   /**
-   * The error-status update of a failed reconcile. Only the error goes out, on the cached object:
-   * the reconcile may have changed the status half way before it failed, and none of that may be
-   * written as if it had happened.
+   * The error-status update of a failed reconcile. Only the error goes out, on the API server's
+   * copy, written with its resourceVersion: the reconcile may have changed the status half way
+   * before it failed, and none of that may be written as if it had happened; and a patch computed
+   * from the cached copy, which may lag the operator's own last write, could land on the wrong
+   * condition. A conflict leaves the condition unwritten: JOSDK retries the reconcile anyway.
    *
    * @param conditions the conditions of a resource's status, creating the status if absent
    */
   static <P extends HasMetadata> ErrorStatusUpdateControl<P> control(
       P resource, Context<P> context, Exception e, Function<P, List<Condition>> conditions) {
-    P failed =
-        context
-            .getPrimaryCache()
-            .get(ResourceID.fromResource(resource))
-            .map(r -> context.getClient().getKubernetesSerialization().clone(r))
-            .orElse(null);
-    if (failed == null) {
-      return ErrorStatusUpdateControl.noStatusUpdate();
+    write(context.getClient(), resource, e, conditions);
+    return ErrorStatusUpdateControl.noStatusUpdate();
+  }
+
+  /** Writes the error onto the server's copy of the resource; false if it could not. */
+  static <P extends HasMetadata> boolean write(
+      KubernetesClient client, P resource, Exception e, Function<P, List<Condition>> conditions) {
+    try {
+      P failed = client.resource(resource).get();
+      if (failed == null) {
+        return false;
+      }
+      record(conditions.apply(failed), e, failed.getMetadata().getGeneration());
+      return CheckedWrites.updateStatus(client, failed);
+    } catch (KubernetesClientException unwritten) {
+      LOG.debugf("HasErrors of %s not written: %s", resource.getMetadata().getName(), unwritten);
+      return false;
     }
-    record(conditions.apply(failed), e, failed.getMetadata().getGeneration());
-    return ErrorStatusUpdateControl.patchStatus(failed);
   }
 
   static void record(List<Condition> conditions, Exception e, Long generation) {

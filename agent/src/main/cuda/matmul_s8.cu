@@ -4,6 +4,11 @@
 //
 // Regenerate the PTX the agent loads (agent/src/main/resources/io/gpumarket/agent/matmul_s8.ptx):
 //   nvcc -arch=compute_75 --ptx -o matmul_s8.ptx matmul_s8.cu
+//   sed -i -e 's/^\.version .*/.version 7.0/' -e 's/^\.target .*/.target sm_52/' matmul_s8.ptx
+// A driver loads PTX only up to the ISA version it knows, and nvcc 13 writes 9.0 (CUDA 13 drivers,
+// 580 and newer); the kernel uses nothing newer than ISA 7.0 and sm_52, so the file says so and
+// loads on CUDA 11.0 drivers and Maxwell GPUs onwards. PtxTest checks both and, where ptxas is
+// installed, that the file still assembles.
 #define TILE 16
 
 extern "C" __global__ void matmul_s8(const signed char* a, const signed char* b, int* c, int n) {

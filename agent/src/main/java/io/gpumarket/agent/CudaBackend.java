@@ -48,7 +48,11 @@ public final class CudaBackend implements GpuBackend {
   private static final int TILE = 16;
   private final CUcontext context = new CUcontext();
   private final NvmlTelemetry telemetry;
-  private CUfunction kernel;
+
+  /** The oldest CUDA driver that loads {@code matmul_s8.ptx}: its {@code .version 7.0}. */
+  static final String OLDEST_DRIVER = "CUDA 11.0 (driver 450)";
+
+  private final CUfunction kernel = new CUfunction();
 
   private CudaBackend() {
     JCudaDriver.setExceptionsEnabled(true);
@@ -56,6 +60,20 @@ public final class CudaBackend implements GpuBackend {
     CUdevice device = new CUdevice();
     cuDeviceGet(device, 0);
     cuDevicePrimaryCtxRetain(context, device);
+    cuCtxSetCurrent(context);
+    // Loaded at start, not at the first challenge: a driver that cannot JIT the kernel is then
+    // told at once, in the agent's log, instead of failing every challenge of the node.
+    CUmodule module = new CUmodule();
+    try {
+      cuModuleLoadData(module, ptx());
+    } catch (CudaException e) {
+      throw new CudaException(
+          "the CUDA driver cannot load the challenge kernel (needs "
+              + OLDEST_DRIVER
+              + " or newer): "
+              + e.getMessage());
+    }
+    cuModuleGetFunction(kernel, module, "matmul_s8");
     telemetry = NvmlTelemetry.open();
   }
 
@@ -131,12 +149,6 @@ public final class CudaBackend implements GpuBackend {
   @Override
   public synchronized int[] multiply(ChallengeMatrices m) {
     cuCtxSetCurrent(context);
-    if (kernel == null) {
-      CUmodule module = new CUmodule();
-      cuModuleLoadData(module, ptx());
-      kernel = new CUfunction();
-      cuModuleGetFunction(kernel, module, "matmul_s8");
-    }
     int n = m.size();
     long bytes = (long) n * n;
     CUdeviceptr a = new CUdeviceptr();
@@ -163,7 +175,7 @@ public final class CudaBackend implements GpuBackend {
     }
   }
 
-  private static String ptx() {
+  static String ptx() {
     try (InputStream in = CudaBackend.class.getResourceAsStream("matmul_s8.ptx")) {
       return new String(in.readAllBytes(), StandardCharsets.US_ASCII);
     } catch (IOException e) {

@@ -83,6 +83,8 @@ final class OperatorProcess implements AutoCloseable {
     builder.environment().put("KUBECONFIG", kubeconfig.toString());
     builder.environment().put("GPUMARKET_HTTP_PORT", Integer.toString(port));
     builder.environment().put("GPUMARKET_HEARTBEAT_NAMESPACE", "gpumarket-node-lease");
+    // The suite's agents simulate their GPUs.
+    builder.environment().put("GPUMARKET_VERIFICATION_ACCEPT_SIMULATED", "true");
     builder.environment().putAll(env);
     try {
       Files.createDirectories(log.getParent());

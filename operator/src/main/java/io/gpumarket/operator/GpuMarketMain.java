@@ -39,6 +39,8 @@ public final class GpuMarketMain {
     // Every simulated agent proves on the same CPU as the operator and the API server: allow for
     // it, or a busy machine fails every node's challenge.
     System.setProperty("gpumarket.challenge.overhead", "PT90S");
+    // Its agents simulate their GPUs: verify them as if they were there.
+    System.setProperty("gpumarket.verification.accept-simulated", "true");
     // A host that died has its jobs moved after a minute rather than five, so it shows.
     System.setProperty(
         "gpumarket.node-failure-toleration", option(flags, "--node-failure-toleration", "PT1M"));

@@ -73,14 +73,21 @@ public class GpuNodeReconciler implements Reconciler<GpuNode> {
       @ConfigProperty(name = "gpumarket.challenge.overhead", defaultValue = "PT30S")
           Duration challengeOverhead,
       @ConfigProperty(name = "gpumarket.challenge.efficiency", defaultValue = "0.01")
-          double efficiency) {
+          double efficiency,
+      @ConfigProperty(name = "gpumarket.verification.accept-simulated", defaultValue = "false")
+          boolean acceptSimulated) {
     this.caches = caches;
     this.events = events;
     this.metrics = metrics;
     this.heartbeatNamespace = heartbeatNamespace;
     this.challengePolicy =
         new Verification.Policy(
-            challengeSize, challengeSamples, challengePeriod, challengeOverhead, efficiency);
+            challengeSize,
+            challengeSamples,
+            challengePeriod,
+            challengeOverhead,
+            efficiency,
+            acceptSimulated);
   }
 
   @Override

@@ -26,8 +26,16 @@ final class Verification {
    *
    * @param efficiency the share of the model's datasheet INT8 throughput a plain kernel reaches
    * @param overhead network, hashing and scheduling time allowed beside the product itself
+   * @param acceptSimulated whether an agent simulating its GPUs on the CPU can be verified: for a
+   *     test fleet or the sandbox; on a real fleet it means the agent found no usable driver
    */
-  record Policy(int size, int samples, Duration period, Duration overhead, double efficiency) {
+  record Policy(
+      int size,
+      int samples,
+      Duration period,
+      Duration overhead,
+      double efficiency,
+      boolean acceptSimulated) {
     long allowedMillis(String model) {
       double tops = GpuCatalog.byKey(model).map(m -> m.int8Tops()).orElse(1.0);
       double seconds = 2.0 * size * size * (double) size / (tops * 1e12 * efficiency);
@@ -36,6 +44,9 @@ final class Verification {
   }
 
   private static final SecureRandom RANDOM = new SecureRandom();
+
+  /** The backend an agent reports when it computes on the CPU. */
+  static final String SIMULATED = "simulated";
 
   private Verification() {}
 
@@ -103,7 +114,7 @@ final class Verification {
       ch.issued = Wire.issued(next);
       ch.issued.issuedTime = Times.formatMillis(now);
     }
-    setVerified(node, now);
+    setVerified(node, policy, now);
     return verdict;
   }
 
@@ -140,7 +151,7 @@ final class Verification {
         + (found.isEmpty() ? "none" : found);
   }
 
-  private static void setVerified(GpuNode node, Instant now) {
+  private static void setVerified(GpuNode node, Policy policy, Instant now) {
     var status = node.getStatus();
     ChallengeStatus ch = status.challenges;
     Long generation = node.getMetadata().getGeneration();
@@ -148,6 +159,21 @@ final class Verification {
     if (hardware != null) {
       Conditions.set(
           status.conditions, "Verified", false, "HardwareMismatch", hardware, generation, now);
+    } else if (!policy.acceptSimulated()
+        && status.observed != null
+        && SIMULATED.equals(status.observed.backend)) {
+      // A GPU host whose driver the agent could not use falls back to the simulation and would
+      // pass its challenges on the CPU; its GPUs were never seen, so it is not verified.
+      Conditions.set(
+          status.conditions,
+          "Verified",
+          false,
+          "SimulatedGpus",
+          "the node agent simulates its GPUs on the CPU (its log says why it found no usable CUDA"
+              + " driver), so no GPU of this host was observed; fix the driver, or set"
+              + " gpumarket.verification.accept-simulated=true on a test fleet",
+          generation,
+          now);
     } else if (ch.lastPassed == null) {
       Conditions.set(
           status.conditions,

@@ -17,7 +17,8 @@ public final class TestOperator implements AutoCloseable {
       KubernetesClient client,
       java.util.function.Consumer<
               io.javaoperatorsdk.operator.api.config.ConfigurationServiceOverrider>
-          settings) {
+          settings,
+      boolean acceptSimulatedGpus) {
     caches = new MarketCaches();
     metrics = new MarketMetrics(caches);
     var events = new EventRecorder(client);
@@ -44,7 +45,8 @@ public final class TestOperator implements AutoCloseable {
             4,
             Duration.ofSeconds(3),
             Duration.ofSeconds(5),
-            0.01));
+            0.01,
+            acceptSimulatedGpus));
     operator.register(new GpuOfferReconciler(caches, events));
     operator.register(new GpuLeaseReconciler(binder, quotas, metrics, caches, events));
     operator.register(new ComputeJobReconciler(caches, run));
@@ -60,7 +62,17 @@ public final class TestOperator implements AutoCloseable {
       java.util.function.Consumer<
               io.javaoperatorsdk.operator.api.config.ConfigurationServiceOverrider>
           settings) {
-    TestOperator t = new TestOperator(client, settings);
+    TestOperator t = new TestOperator(client, settings, true);
+    t.operator.start();
+    return t;
+  }
+
+  /**
+   * One that, like the operator's default, does not verify a node whose agent simulates its GPUs
+   * (the others accept them: every agent of the tests simulates).
+   */
+  static TestOperator startRejectingSimulatedGpus(KubernetesClient client) {
+    TestOperator t = new TestOperator(client, o -> {}, false);
     t.operator.start();
     return t;
   }

@@ -142,4 +142,40 @@ class VerificationTest {
       }
     }
   }
+
+  @Test
+  void byDefaultAHostWhoseAgentSimulatesItsGpusIsNotVerified() {
+    try (MockCluster cluster = new MockCluster()) {
+      Fleet fleet = cluster.fleet;
+      fleet.namespace("gpumarket-system", Map.of());
+      fleet.gpuNode("no-driver", "prov", Tier.DATACENTER, "eu", "l4", 2);
+      fastHeartbeat(cluster, "no-driver");
+      try (TestOperator operator = TestOperator.startRejectingSimulatedGpus(cluster.client);
+          NodeAgent agent =
+              new NodeAgent(
+                  cluster.client,
+                  new SimulatedBackend(2, "NVIDIA L4", "no-driver"),
+                  "no-driver",
+                  "gpumarket-system",
+                  new AgentMetrics())) {
+        agent.start();
+        await()
+            .atMost(Duration.ofSeconds(30))
+            .untilAsserted(
+                () -> {
+                  Condition c = verified(fleet, "no-driver");
+                  assertThat(c.getStatus()).isEqualTo("False");
+                  assertThat(c.getReason()).isEqualTo("SimulatedGpus");
+                  assertThat(c.getMessage())
+                      .contains("simulates its GPUs", "gpumarket.verification.accept-simulated");
+                  assertThat(fleet.getNode("no-driver").getStatus().challenges.passed)
+                      .as("its answers are right, computed on the CPU")
+                      .isPositive();
+                  assertThat(fleet.getNode("no-driver").getStatus().allocatableGpus)
+                      .as("still sold to jobs that do not ask for verified hardware")
+                      .isEqualTo(2);
+                });
+      }
+    }
+  }
 }

@@ -11,7 +11,7 @@ import io.fabric8.kubernetes.model.annotation.Version;
 /** A container workload that needs GPUs of given models, at or under a price. */
 @Group(GpuMarket.GROUP)
 @Version(GpuMarket.VERSION)
-@ShortNames({"cj", "cjob"})
+@ShortNames({"cjob"})
 @Categories(GpuMarket.CATEGORY)
 @AdditionalPrinterColumn(
     name = "Phase",

@@ -274,7 +274,9 @@ final class Report {
     for (Map<String, Object> t : (List<Map<String, Object>>) result.get("targets")) {
       out.printf(
           "  [%s] %s (size %s): %s%n",
-          Boolean.TRUE.equals(t.get("met")) ? "met" : "NOT met",
+          t.get("met") == null
+              ? "set for L, not judged"
+              : Boolean.TRUE.equals(t.get("met")) ? "met" : "NOT met",
           t.get("target"),
           t.get("size"),
           t.get("value"));

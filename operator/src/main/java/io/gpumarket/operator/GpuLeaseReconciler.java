@@ -40,6 +40,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.stream.Collectors;
+import org.eclipse.microprofile.config.inject.ConfigProperty;
 
 /**
  * Binds a GpuLease to an offer, holds its GPUs, accrues its cost, ends it at its end time or on
@@ -59,6 +60,7 @@ public class GpuLeaseReconciler implements Reconciler<GpuLease>, Cleaner<GpuLeas
   private final MarketMetrics metrics;
   private final MarketCaches caches;
   private final EventRecorder events;
+  private final LeaseRetention retention;
   private final Instant processStart = Instant.now();
 
   /** Leases this process made Active and has not seen end, by uid (see syncQuota). */
@@ -74,12 +76,15 @@ public class GpuLeaseReconciler implements Reconciler<GpuLease>, Cleaner<GpuLeas
       QuotaKeeper quotas,
       MarketMetrics metrics,
       MarketCaches caches,
-      EventRecorder events) {
+      EventRecorder events,
+      @ConfigProperty(name = "gpumarket.lease.retention", defaultValue = "P30D")
+          Duration retention) {
     this.binder = binder;
     this.quotas = quotas;
     this.metrics = metrics;
     this.caches = caches;
     this.events = events;
+    this.retention = new LeaseRetention(retention);
   }
 
   @Override
@@ -262,6 +267,16 @@ public class GpuLeaseReconciler implements Reconciler<GpuLease>, Cleaner<GpuLeas
     if (status.phase.isFinal()) {
       // Only once the status says the lease ended do its GPUs go back to the market.
       binder.release(lease, sources);
+      Duration kept = retention.remaining(lease, now);
+      if (kept != null && (kept.isNegative() || kept.isZero())) {
+        LOG.debugf(
+            "%s: ended, its job gone, retention past; deleting", lease.getMetadata().getName());
+        context.getClient().resource(lease).delete();
+        return UpdateControl.noUpdate();
+      }
+      if (kept != null && (next == null || kept.compareTo(next) < 0)) {
+        next = kept.plusMillis(50);
+      }
     }
     UpdateControl<GpuLease> control = UpdateControl.noUpdate();
     return next == null ? control : control.rescheduleAfter(next);

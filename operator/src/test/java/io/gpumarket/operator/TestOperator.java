@@ -18,7 +18,7 @@ public final class TestOperator implements AutoCloseable {
       java.util.function.Consumer<
               io.javaoperatorsdk.operator.api.config.ConfigurationServiceOverrider>
           settings,
-      boolean acceptSimulatedGpus) {
+      Options options) {
     caches = new MarketCaches();
     metrics = new MarketMetrics(caches);
     var events = new EventRecorder(client);
@@ -46,9 +46,10 @@ public final class TestOperator implements AutoCloseable {
             Duration.ofSeconds(3),
             Duration.ofSeconds(5),
             0.01,
-            acceptSimulatedGpus));
+            options.acceptSimulatedGpus()));
     operator.register(new GpuOfferReconciler(caches, events));
-    operator.register(new GpuLeaseReconciler(binder, quotas, metrics, caches, events));
+    operator.register(
+        new GpuLeaseReconciler(binder, quotas, metrics, caches, events, options.leaseRetention()));
     operator.register(new ComputeJobReconciler(caches, run));
   }
 
@@ -62,17 +63,39 @@ public final class TestOperator implements AutoCloseable {
       java.util.function.Consumer<
               io.javaoperatorsdk.operator.api.config.ConfigurationServiceOverrider>
           settings) {
-    TestOperator t = new TestOperator(client, settings, true);
-    t.operator.start();
-    return t;
+    return start(client, settings, Options.TESTS);
   }
 
   /**
-   * One that, like the operator's default, does not verify a node whose agent simulates its GPUs
-   * (the others accept them: every agent of the tests simulates).
+   * Settings that differ between tests.
+   *
+   * @param acceptSimulatedGpus whether a node whose agent simulates its GPUs can be verified: every
+   *     agent of the tests simulates; the operator's default is not to
+   * @param leaseRetention how long an ended lease of a deleted job is kept (default 30 days)
    */
-  static TestOperator startRejectingSimulatedGpus(KubernetesClient client) {
-    TestOperator t = new TestOperator(client, o -> {}, false);
+  record Options(boolean acceptSimulatedGpus, Duration leaseRetention) {
+    static final Options TESTS = new Options(true, Duration.ofDays(30));
+
+    Options withAcceptSimulatedGpus(boolean accept) {
+      return new Options(accept, leaseRetention);
+    }
+
+    Options withLeaseRetention(Duration keep) {
+      return new Options(acceptSimulatedGpus, keep);
+    }
+  }
+
+  static TestOperator start(KubernetesClient client, Options options) {
+    return start(client, o -> {}, options);
+  }
+
+  private static TestOperator start(
+      KubernetesClient client,
+      java.util.function.Consumer<
+              io.javaoperatorsdk.operator.api.config.ConfigurationServiceOverrider>
+          settings,
+      Options options) {
+    TestOperator t = new TestOperator(client, settings, options);
     t.operator.start();
     return t;
   }

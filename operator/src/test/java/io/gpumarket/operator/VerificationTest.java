@@ -150,7 +150,9 @@ class VerificationTest {
       fleet.namespace("gpumarket-system", Map.of());
       fleet.gpuNode("no-driver", "prov", Tier.DATACENTER, "eu", "l4", 2);
       fastHeartbeat(cluster, "no-driver");
-      try (TestOperator operator = TestOperator.startRejectingSimulatedGpus(cluster.client);
+      try (TestOperator operator =
+              TestOperator.start(
+                  cluster.client, TestOperator.Options.TESTS.withAcceptSimulatedGpus(false));
           NodeAgent agent =
               new NodeAgent(
                   cluster.client,

@@ -7,6 +7,7 @@ import io.gpumarket.api.v1alpha1.GpuLease;
 import io.gpumarket.api.v1alpha1.GpuNode;
 import io.gpumarket.api.v1alpha1.JobPhase;
 import io.gpumarket.api.v1alpha1.LeasePhase;
+import io.javaoperatorsdk.operator.api.config.informer.Informer;
 import io.javaoperatorsdk.operator.api.config.informer.InformerEventSourceConfiguration;
 import io.javaoperatorsdk.operator.api.reconciler.Cleaner;
 import io.javaoperatorsdk.operator.api.reconciler.Context;
@@ -32,7 +33,9 @@ import java.util.Set;
  * replica on the leased nodes, follows the pods to an end with retries and a deadline, and returns
  * the GPUs when it ends. The steps live in {@link JobRun}.
  */
-@ControllerConfiguration(name = "computejob")
+@ControllerConfiguration(
+    name = "computejob",
+    informer = @Informer(itemStore = LeanCaches.WithoutManagedFields.class))
 public class ComputeJobReconciler implements Reconciler<ComputeJob>, Cleaner<ComputeJob> {
   static final String LEASE_REF_INDEX = "spec.leaseRef";
   static final String NODES_INDEX = "status.nodes";
@@ -61,6 +64,7 @@ public class ComputeJobReconciler implements Reconciler<ComputeJob>, Cleaner<Com
     var pods =
         new InformerEventSource<>(
             InformerEventSourceConfiguration.from(Pod.class, ComputeJob.class)
+                .withItemStore(new LeanCaches.WithoutManagedFields<>())
                 .withLabelSelector(Labels.MANAGED_BY + "=" + Labels.MANAGER + "," + Labels.JOB)
                 .withSecondaryToPrimaryMapper(Mappers.fromOwnerReferences(ComputeJob.class))
                 .build(),
@@ -69,6 +73,8 @@ public class ComputeJobReconciler implements Reconciler<ComputeJob>, Cleaner<Com
     leases =
         new InformerEventSource<>(
             InformerEventSourceConfiguration.from(GpuLease.class, ComputeJob.class)
+                .withItemStore(new LeanCaches.WithoutManagedFields<>())
+                .withPrimaryToSecondaryMapper(LeanCaches.unindexed())
                 .withSecondaryToPrimaryMapper(
                     lease -> {
                       Set<ResourceID> ids = new HashSet<>(owned.toPrimaryResourceIDs(lease));
@@ -89,6 +95,8 @@ public class ComputeJobReconciler implements Reconciler<ComputeJob>, Cleaner<Com
     gpuNodes =
         new InformerEventSource<>(
             InformerEventSourceConfiguration.from(GpuNode.class, ComputeJob.class)
+                .withItemStore(new LeanCaches.WithoutManagedFields<>())
+                .withPrimaryToSecondaryMapper(LeanCaches.unindexed())
                 .withSecondaryToPrimaryMapper(
                     node ->
                         jobs.byIndex(NODES_INDEX, node.getMetadata().getName()).stream()

@@ -15,6 +15,7 @@ import io.gpumarket.market.Durations;
 import io.gpumarket.market.Placement;
 import io.gpumarket.market.PlacementRequest;
 import io.gpumarket.market.Refusal;
+import io.javaoperatorsdk.operator.api.config.informer.Informer;
 import io.javaoperatorsdk.operator.api.config.informer.InformerEventSourceConfiguration;
 import io.javaoperatorsdk.operator.api.reconciler.Cleaner;
 import io.javaoperatorsdk.operator.api.reconciler.Context;
@@ -46,7 +47,9 @@ import org.eclipse.microprofile.config.inject.ConfigProperty;
  * Binds a GpuLease to an offer, holds its GPUs, accrues its cost, ends it at its end time or on
  * release, and keeps the namespace's GPU quota equal to its active leases.
  */
-@ControllerConfiguration(name = "gpulease")
+@ControllerConfiguration(
+    name = "gpulease",
+    informer = @Informer(itemStore = LeanCaches.WithoutManagedFields.class))
 public class GpuLeaseReconciler implements Reconciler<GpuLease>, Cleaner<GpuLease> {
   static final Duration PENDING_RETRY = Duration.ofSeconds(15);
   static final Duration ACCRUAL_PERIOD = Duration.ofSeconds(60);
@@ -94,6 +97,8 @@ public class GpuLeaseReconciler implements Reconciler<GpuLease>, Cleaner<GpuLeas
     nodes =
         new InformerEventSource<>(
             InformerEventSourceConfiguration.from(GpuNode.class, GpuLease.class)
+                .withItemStore(new LeanCaches.WithoutManagedFields<>())
+                .withPrimaryToSecondaryMapper(LeanCaches.unindexed())
                 .withSecondaryToPrimaryMapper(n -> pendingLeases(null))
                 .withOnUpdateFilter(GpuLeaseReconciler::mayHelpPendingLeases)
                 .build(),
@@ -101,12 +106,16 @@ public class GpuLeaseReconciler implements Reconciler<GpuLease>, Cleaner<GpuLeas
     offers =
         new InformerEventSource<>(
             InformerEventSourceConfiguration.from(GpuOffer.class, GpuLease.class)
+                .withItemStore(new LeanCaches.WithoutManagedFields<>())
+                .withPrimaryToSecondaryMapper(LeanCaches.unindexed())
                 .withSecondaryToPrimaryMapper(o -> pendingLeases(null))
                 .build(),
             context);
     namespaces =
         new InformerEventSource<>(
             InformerEventSourceConfiguration.from(Namespace.class, GpuLease.class)
+                .withItemStore(new LeanCaches.WithoutManagedFields<>())
+                .withPrimaryToSecondaryMapper(LeanCaches.unindexed())
                 .withSecondaryToPrimaryMapper(ns -> pendingLeases(ns.getMetadata().getName()))
                 .build(),
             context);

@@ -7,6 +7,7 @@ import io.gpumarket.api.v1alpha1.GpuLease;
 import io.gpumarket.api.v1alpha1.GpuNode;
 import io.gpumarket.api.v1alpha1.GpuNodeStatus;
 import io.gpumarket.proof.Verifier;
+import io.javaoperatorsdk.operator.api.config.informer.Informer;
 import io.javaoperatorsdk.operator.api.config.informer.InformerEventSourceConfiguration;
 import io.javaoperatorsdk.operator.api.reconciler.Context;
 import io.javaoperatorsdk.operator.api.reconciler.ControllerConfiguration;
@@ -32,7 +33,10 @@ import org.eclipse.microprofile.config.inject.ConfigProperty;
  */
 // Not generation-aware: the node agent reports hardware and challenge answers in the status, and
 // each must be looked at when it arrives, not at the next heartbeat or deadline.
-@ControllerConfiguration(name = "gpunode", generationAwareEventProcessing = false)
+@ControllerConfiguration(
+    name = "gpunode",
+    generationAwareEventProcessing = false,
+    informer = @Informer(itemStore = LeanCaches.WithoutManagedFields.class))
 public class GpuNodeReconciler implements Reconciler<GpuNode> {
   private static final org.jboss.logging.Logger LOG =
       org.jboss.logging.Logger.getLogger(GpuNodeReconciler.class);
@@ -103,6 +107,8 @@ public class GpuNodeReconciler implements Reconciler<GpuNode> {
     nodes =
         new InformerEventSource<>(
             InformerEventSourceConfiguration.from(Node.class, GpuNode.class)
+                .withItemStore(new LeanCaches.WithoutManagedFields<>())
+                .withPrimaryToSecondaryMapper(LeanCaches.unindexed())
                 .withSecondaryToPrimaryMapper(
                     node ->
                         primaries.byIndex(NODE_NAME_INDEX, node.getMetadata().getName()).stream()
@@ -113,6 +119,8 @@ public class GpuNodeReconciler implements Reconciler<GpuNode> {
     leases =
         new InformerEventSource<>(
             InformerEventSourceConfiguration.from(GpuLease.class, GpuNode.class)
+                .withItemStore(new LeanCaches.WithoutManagedFields<>())
+                .withPrimaryToSecondaryMapper(LeanCaches.unindexed())
                 .withSecondaryToPrimaryMapper(
                     lease ->
                         lease.getStatus() == null
@@ -125,6 +133,8 @@ public class GpuNodeReconciler implements Reconciler<GpuNode> {
     heartbeats =
         new InformerEventSource<>(
             InformerEventSourceConfiguration.from(Lease.class, GpuNode.class)
+                .withItemStore(new LeanCaches.WithoutManagedFields<>())
+                .withPrimaryToSecondaryMapper(LeanCaches.unindexed())
                 .withNamespaces(heartbeatNamespace)
                 .withSecondaryToPrimaryMapper(
                     lease ->

@@ -6,6 +6,7 @@ import io.gpumarket.api.v1alpha1.GpuOffer;
 import io.gpumarket.api.v1alpha1.GpuOfferStatus;
 import io.gpumarket.api.v1alpha1.ObjectRef;
 import io.gpumarket.market.NodeState;
+import io.javaoperatorsdk.operator.api.config.informer.Informer;
 import io.javaoperatorsdk.operator.api.config.informer.InformerEventSourceConfiguration;
 import io.javaoperatorsdk.operator.api.reconciler.Context;
 import io.javaoperatorsdk.operator.api.reconciler.ControllerConfiguration;
@@ -25,7 +26,9 @@ import java.util.TreeMap;
 import java.util.stream.Collectors;
 
 /** Shows what an offer can sell now: capacity, leased, available and the largest free block. */
-@ControllerConfiguration(name = "gpuoffer")
+@ControllerConfiguration(
+    name = "gpuoffer",
+    informer = @Informer(itemStore = LeanCaches.WithoutManagedFields.class))
 public class GpuOfferReconciler implements Reconciler<GpuOffer> {
   /** How often a change of counts alone is written; see {@link #write}. */
   static final Duration COUNTS_EVERY = Duration.ofSeconds(5);
@@ -48,6 +51,8 @@ public class GpuOfferReconciler implements Reconciler<GpuOffer> {
     nodes =
         new InformerEventSource<>(
             InformerEventSourceConfiguration.from(GpuNode.class, GpuOffer.class)
+                .withItemStore(new LeanCaches.WithoutManagedFields<>())
+                .withPrimaryToSecondaryMapper(LeanCaches.unindexed())
                 .withSecondaryToPrimaryMapper(
                     node ->
                         offers

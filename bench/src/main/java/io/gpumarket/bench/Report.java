@@ -222,8 +222,18 @@ final class Report {
         rows,
         sizes,
         names,
-        "API writes per bound job",
-        r -> fmt("%.2f", get(r, "e2e", "writesPerBoundJob")));
+        "API writes per bound job (besides the fleet's idle writes)",
+        r ->
+            fmt("%.2f", get(r, "e2e", "writesPerBoundJob"))
+                + " ("
+                + fmt("%.2f", get(r, "e2e", "writesPerBoundJobBesidesIdle"))
+                + ")");
+    row(
+        rows,
+        sizes,
+        names,
+        "fleet's idle writes/s",
+        r -> fmt("%.1f", get(r, "e2e", "idleWritesPerSecond")));
     row(rows, sizes, names, "409 conflicts", r -> str(get(r, "e2e", "conflicts")));
     row(
         rows,

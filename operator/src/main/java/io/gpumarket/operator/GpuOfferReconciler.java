@@ -19,6 +19,7 @@ import io.javaoperatorsdk.operator.processing.event.source.informer.InformerEven
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -53,6 +54,7 @@ public class GpuOfferReconciler implements Reconciler<GpuOffer> {
             InformerEventSourceConfiguration.from(GpuNode.class, GpuOffer.class)
                 .withItemStore(new LeanCaches.WithoutManagedFields<>())
                 .withPrimaryToSecondaryMapper(LeanCaches.unindexed())
+                .withOnUpdateFilter(GpuOfferReconciler::changesWhatOffersShow)
                 .withSecondaryToPrimaryMapper(
                     node ->
                         offers
@@ -68,7 +70,87 @@ public class GpuOfferReconciler implements Reconciler<GpuOffer> {
                             .collect(Collectors.toSet()))
                 .build(),
             context);
+    nodes.addIndexers(
+        Map.of(
+            LABEL_INDEX,
+            n ->
+                n.getMetadata().getLabels() == null
+                    ? List.of()
+                    : n.getMetadata().getLabels().entrySet().stream()
+                        .map(e -> e.getKey() + "=" + e.getValue())
+                        .toList(),
+            OFFER_INDEX,
+            n ->
+                MarketView.allocations(n).stream()
+                    .filter(a -> a.offer != null)
+                    .map(a -> a.offer.namespace + "/" + a.offer.name)
+                    .distinct()
+                    .toList()));
     return List.of(nodes);
+  }
+
+  private static final String LABEL_INDEX = "label";
+  private static final String OFFER_INDEX = "offer";
+
+  /**
+   * Whether a GpuNode's change can change an offer's status: its labels, spec, health, holds or
+   * readiness. Not its uptime history or challenges, which thousands of nodes write all the time:
+   * at size L (5,000 nodes) each such write set off every offer of the provider, and the offers'
+   * reconciles took every reconcile thread from the jobs.
+   */
+  static boolean changesWhatOffersShow(GpuNode now, GpuNode before) {
+    if (!Objects.equals(now.getMetadata().getGeneration(), before.getMetadata().getGeneration())
+        || !Objects.equals(now.getMetadata().getLabels(), before.getMetadata().getLabels())
+        || now.getSpec() == null
+        || now.getSpec().gpus == null
+        || before.getSpec() == null
+        || before.getSpec().gpus == null) {
+      return true;
+    }
+    NodeState a = MarketView.nodeState(now, null);
+    NodeState b = MarketView.nodeState(before, null);
+    return a.healthyGpus() != b.healthyGpus()
+        || a.ready() != b.ready()
+        || a.schedulable() != b.schedulable()
+        || !holds(now).equals(holds(before));
+  }
+
+  private static List<String> holds(GpuNode node) {
+    return MarketView.allocations(node).stream()
+        .map(a -> (a.offer == null ? "-" : a.offer.namespace + "/" + a.offer.name) + ":" + a.gpus)
+        .toList();
+  }
+
+  /**
+   * The nodes an offer may select: those its nodeNames name and those carrying one of its
+   * selector's matchLabels (through the label index), or all for a selector with only expressions.
+   * {@link MarketView#selectedNodes} then applies the selector itself.
+   */
+  private List<GpuNode> candidates(GpuOffer offer) {
+    var spec = offer.getSpec();
+    Map<String, GpuNode> found = new LinkedHashMap<>();
+    if (spec.nodeNames != null) {
+      for (String name : spec.nodeNames) {
+        nodes.get(new ResourceID(name)).ifPresent(n -> found.put(name, n));
+      }
+    }
+    var selector = spec.nodeSelector;
+    if (selector != null) {
+      Map<String, String> labels = selector.getMatchLabels();
+      if (labels == null || labels.isEmpty()) {
+        nodes.list().forEach(n -> found.put(n.getMetadata().getName(), n));
+      } else {
+        List<GpuNode> narrowest = null;
+        for (var e : labels.entrySet()) {
+          List<GpuNode> with = nodes.byIndex(LABEL_INDEX, e.getKey() + "=" + e.getValue());
+          if (narrowest == null || with.size() < narrowest.size()) {
+            narrowest = with;
+          }
+        }
+        narrowest.forEach(n -> found.put(n.getMetadata().getName(), n));
+      }
+    }
+    return new ArrayList<>(found.values());
   }
 
   private static String provider(GpuNode node) {
@@ -97,12 +179,12 @@ public class GpuOfferReconciler implements Reconciler<GpuOffer> {
     }
     var spec = offer.getSpec();
     ObjectRef id = MarketView.idOf(offer);
-    List<GpuNode> all = nodes.list().toList();
+    List<GpuNode> all = candidates(offer);
     Map<String, GpuNode> byName = new TreeMap<>();
     all.forEach(n -> byName.put(n.getMetadata().getName(), n));
 
     int leased = 0;
-    for (GpuNode n : all) {
+    for (GpuNode n : nodes.byIndex(OFFER_INDEX, id.namespace + "/" + id.name)) {
       for (GpuAllocation a : MarketView.allocations(n)) {
         if (id.equals(a.offer)) {
           leased += a.gpus;

@@ -38,6 +38,7 @@ import java.util.Collection;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.stream.Collectors;
@@ -108,6 +109,7 @@ public class GpuLeaseReconciler implements Reconciler<GpuLease>, Cleaner<GpuLeas
             InformerEventSourceConfiguration.from(GpuOffer.class, GpuLease.class)
                 .withItemStore(new LeanCaches.WithoutManagedFields<>())
                 .withPrimaryToSecondaryMapper(LeanCaches.unindexed())
+                .withOnUpdateFilter(GpuLeaseReconciler::mayChangeTheMarket)
                 .withSecondaryToPrimaryMapper(o -> pendingLeases(null))
                 .build(),
             context);
@@ -133,6 +135,16 @@ public class GpuLeaseReconciler implements Reconciler<GpuLease>, Cleaner<GpuLeas
     var after = MarketView.nodeState(now, null);
     var earlier = MarketView.nodeState(before, null);
     return after.freeGpus() > earlier.freeGpus() || after.ready() != earlier.ready();
+  }
+
+  /**
+   * The market reads an offer's spec, never its status: the counts an offer's status shows change
+   * with every bind, and each change used to send every pending lease through the market again (at
+   * size L, thousands of reconciles per bind).
+   */
+  static boolean mayChangeTheMarket(GpuOffer now, GpuOffer before) {
+    return !Objects.equals(now.getMetadata().getGeneration(), before.getMetadata().getGeneration())
+        || !Objects.equals(now.getMetadata().getLabels(), before.getMetadata().getLabels());
   }
 
   private Set<ResourceID> pendingLeases(String namespace) {

@@ -8,6 +8,8 @@ import io.gpumarket.api.v1alpha1.GpuNode;
 import io.gpumarket.api.v1alpha1.GpuNodeGpus;
 import io.gpumarket.api.v1alpha1.GpuNodeSpec;
 import io.gpumarket.api.v1alpha1.GpuNodeStatus;
+import io.gpumarket.api.v1alpha1.GpuOffer;
+import io.gpumarket.api.v1alpha1.GpuOfferStatus;
 import io.gpumarket.api.v1alpha1.ObjectRef;
 import io.gpumarket.api.v1alpha1.Tier;
 import io.gpumarket.api.v1alpha1.UptimeStatus;
@@ -17,8 +19,11 @@ import java.util.Map;
 import java.util.function.Consumer;
 import org.junit.jupiter.api.Test;
 
-/** Which GpuNode changes reach the offers that sell the node. */
-class GpuOfferReconcilerTest {
+/**
+ * Which changes set reconciles off: at fleet scale the frequent, irrelevant ones (uptime writes,
+ * offers' counts) must not reach thousands of offers or pending leases.
+ */
+class ReconcileTriggersTest {
   private static final KubernetesSerialization JSON = new KubernetesSerialization();
 
   private static GpuNode node() {
@@ -76,5 +81,19 @@ class GpuOfferReconcilerTest {
         .isTrue();
     assertThat(changes(n -> n.getMetadata().getLabels().put("zone", "a"))).isTrue();
     assertThat(changes(n -> n.getMetadata().setGeneration(2L))).isTrue();
+  }
+
+  @Test
+  void pendingLeasesAreNotSentThroughTheMarketForAnOffersCounts() {
+    GpuOffer before = new GpuOffer();
+    before.getMetadata().setGeneration(3L);
+    before.setStatus(new GpuOfferStatus());
+    before.getStatus().availableGpus = 8;
+    GpuOffer counts = JSON.clone(before);
+    counts.getStatus().availableGpus = 6;
+    assertThat(GpuLeaseReconciler.mayChangeTheMarket(counts, before)).isFalse();
+    GpuOffer repriced = JSON.clone(before);
+    repriced.getMetadata().setGeneration(4L);
+    assertThat(GpuLeaseReconciler.mayChangeTheMarket(repriced, before)).isTrue();
   }
 }

@@ -8,6 +8,7 @@ import io.gpumarket.api.v1alpha1.GpuLease;
 import io.gpumarket.api.v1alpha1.GpuLeaseSpec;
 import io.gpumarket.api.v1alpha1.NodeAllocation;
 import io.gpumarket.market.Durations;
+import io.javaoperatorsdk.operator.ReconcilerUtils;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -53,6 +54,12 @@ final class JobLeases {
         .setLabels(
             Map.of(Labels.MANAGED_BY, Labels.MANAGER, Labels.JOB, job.getMetadata().getName()));
     lease.getMetadata().setOwnerReferences(List.of(JobPods.owner(job)));
+    // Born with the lease controller's finalizer, which it would otherwise add in a write of its
+    // own
+    // before its first reconcile.
+    lease
+        .getMetadata()
+        .setFinalizers(List.of(ReconcilerUtils.getDefaultFinalizerName(GpuLease.class)));
     GpuLeaseSpec ls = new GpuLeaseSpec();
     ls.models = spec.gpu.models;
     ls.tier = spec.gpu.tier;

@@ -48,6 +48,11 @@ class QuarkusOperatorTest {
                   .isEqualTo(JobPhase.Scheduled);
               assertThat(fleet.pods("team-q", "render")).hasSize(1);
             });
+    // The job's lease is created with the finalizer the Quarkus-configured lease controller uses
+    // (it would add a second one, and wait on it, were the names to differ).
+    String lease = fleet.getJob("team-q", "render").getStatus().lease;
+    assertThat(fleet.getLease("team-q", lease).getMetadata().getFinalizers())
+        .containsExactly("gpuleases.gpumarket.io/finalizer");
     await()
         .atMost(Duration.ofSeconds(10))
         .untilAsserted(

@@ -253,7 +253,10 @@ public class GpuLeaseReconciler implements Reconciler<GpuLease>, Cleaner<GpuLeas
                   lease.getMetadata().getName(),
                   lease.getMetadata().getResourceVersion(),
                   status.message);
-          events.normal(lease, EventReason.LeaseBound, status.message);
+          if (!JobLeases.isJobsOwn(lease)) {
+            // A job's own lease is told of in the job's PodsCreated event: one write fewer a job.
+            events.normal(lease, EventReason.LeaseBound, status.message);
+          }
           return UpdateControl.<GpuLease>noUpdate().rescheduleAfter(untilNextAccrual(status, now));
         }
       } else if (status.phase.isFinal()) {

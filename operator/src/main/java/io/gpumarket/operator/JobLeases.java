@@ -149,6 +149,14 @@ final class JobLeases {
     return nodes;
   }
 
+  /** Whether the operator made this lease for a job (an on-demand lease). */
+  static boolean isJobsOwn(GpuLease lease) {
+    var labels = lease.getMetadata().getLabels();
+    return labels != null
+        && Labels.MANAGER.equals(labels.get(Labels.MANAGED_BY))
+        && labels.containsKey(Labels.JOB);
+  }
+
   static boolean ownedBy(GpuLease lease, ComputeJob job) {
     List<OwnerReference> refs = lease.getMetadata().getOwnerReferences();
     return refs != null

@@ -162,7 +162,16 @@ final class JobReplicas {
               + ": created "
               + created
               + " pod(s) on "
-              + String.join(", ", s.nodes));
+              + String.join(", ", s.nodes)
+              + " (GpuLease "
+              + s.lease
+              + ", offer "
+              + (s.offer == null ? "-" : s.offer.namespace + "/" + s.offer.name)
+              + " at "
+              + s.pricePerGpuHour
+              + " "
+              + s.currency
+              + "/h)");
     }
   }
 

@@ -20,10 +20,7 @@ record LeaseRetention(Duration keep) {
     if (status == null || status.phase == null || !status.phase.isFinal()) {
       return null;
     }
-    boolean madeForAJob =
-        meta.getLabels() != null
-            && Labels.MANAGER.equals(meta.getLabels().get(Labels.MANAGED_BY))
-            && meta.getLabels().containsKey(Labels.JOB);
+    boolean madeForAJob = JobLeases.isJobsOwn(lease);
     boolean owned = meta.getOwnerReferences() != null && !meta.getOwnerReferences().isEmpty();
     if (!madeForAJob || owned) {
       return null;

@@ -141,6 +141,20 @@ class MarketOperatorTest {
                     .extracting(e -> e.getReason())
                     .contains("PodsCreated", "JobRunning", "JobSucceeded")
                     .allSatisfy(r -> assertThat(EventReason.valueOf(r)).isNotNull()));
+    // The job's PodsCreated event names its lease and price, so its lease needs no event of its
+    // own.
+    var events = cluster.client.v1().events().inNamespace("team-a").list().getItems();
+    String leaseName = fleet.getJob("team-a", "train").getStatus().lease;
+    assertThat(events)
+        .filteredOn(e -> "PodsCreated".equals(e.getReason()))
+        .filteredOn(e -> "train".equals(e.getInvolvedObject().getName()))
+        .extracting(e -> e.getMessage())
+        .anySatisfy(m -> assertThat(m).contains("GpuLease " + leaseName, "/h)"));
+    assertThat(events)
+        .filteredOn(e -> leaseName.equals(e.getInvolvedObject().getName()))
+        .extracting(e -> e.getReason())
+        .doesNotContain("LeaseBound")
+        .contains("LeaseReleased");
   }
 
   @Test

@@ -184,11 +184,11 @@ final class EndToEnd {
             (k, v) ->
                 (ApiCounter.isWrite(k.substring(0, k.indexOf(' '))) ? writesByKind : readsByKind)
                     .put(k, v));
+        double runSeconds = (end - start) / 1e9;
         out.put("writes", writes);
         out.put(
             "writesPerBoundJobBesidesIdle",
-            Math.max(0, writes - idleWritesPerSecond * (end - start) / 1e9)
-                / (double) Math.max(1, nBound));
+            Math.max(0, writes - idleWritesPerSecond * runSeconds) / (double) Math.max(1, nBound));
         out.put("writesPerBoundJob", writes / (double) Math.max(1, nBound));
         Map<String, Double> perJob = new TreeMap<>();
         writesByKind.forEach((k, v) -> perJob.put(k, v / (double) Math.max(1, nBound)));
@@ -196,7 +196,6 @@ final class EndToEnd {
         // The ceiling is for the writes the jobs bring about: the fleet's idle writes, at the rate
         // measured before the jobs came, are taken off their kinds.
         Map<String, Double> perJobBesidesIdle = new TreeMap<>();
-        double runSeconds = (end - start) / 1e9;
         writesByKind.forEach(
             (k, v) ->
                 perJobBesidesIdle.put(

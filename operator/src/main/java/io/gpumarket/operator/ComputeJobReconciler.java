@@ -72,9 +72,7 @@ public class ComputeJobReconciler implements Reconciler<ComputeJob>, Cleaner<Com
     var owned = Mappers.<GpuLease>fromOwnerReferences(ComputeJob.class);
     leases =
         new InformerEventSource<>(
-            InformerEventSourceConfiguration.from(GpuLease.class, ComputeJob.class)
-                .withItemStore(new LeanCaches.WithoutManagedFields<>())
-                .withPrimaryToSecondaryMapper(LeanCaches.unindexed())
+            LeanCaches.secondaries(GpuLease.class, ComputeJob.class)
                 .withSecondaryToPrimaryMapper(
                     lease -> {
                       Set<ResourceID> ids = new HashSet<>(owned.toPrimaryResourceIDs(lease));
@@ -94,9 +92,7 @@ public class ComputeJobReconciler implements Reconciler<ComputeJob>, Cleaner<Com
                 : List.copyOf(new java.util.TreeSet<>(j.getStatus().nodes)));
     gpuNodes =
         new InformerEventSource<>(
-            InformerEventSourceConfiguration.from(GpuNode.class, ComputeJob.class)
-                .withItemStore(new LeanCaches.WithoutManagedFields<>())
-                .withPrimaryToSecondaryMapper(LeanCaches.unindexed())
+            LeanCaches.secondaries(GpuNode.class, ComputeJob.class)
                 .withSecondaryToPrimaryMapper(
                     node ->
                         jobs.byIndex(NODES_INDEX, node.getMetadata().getName()).stream()

@@ -16,7 +16,6 @@ import io.gpumarket.market.Placement;
 import io.gpumarket.market.PlacementRequest;
 import io.gpumarket.market.Refusal;
 import io.javaoperatorsdk.operator.api.config.informer.Informer;
-import io.javaoperatorsdk.operator.api.config.informer.InformerEventSourceConfiguration;
 import io.javaoperatorsdk.operator.api.reconciler.Cleaner;
 import io.javaoperatorsdk.operator.api.reconciler.Context;
 import io.javaoperatorsdk.operator.api.reconciler.ControllerConfiguration;
@@ -97,27 +96,21 @@ public class GpuLeaseReconciler implements Reconciler<GpuLease>, Cleaner<GpuLeas
     caches.registerLeases(leases);
     nodes =
         new InformerEventSource<>(
-            InformerEventSourceConfiguration.from(GpuNode.class, GpuLease.class)
-                .withItemStore(new LeanCaches.WithoutManagedFields<>())
-                .withPrimaryToSecondaryMapper(LeanCaches.unindexed())
+            LeanCaches.secondaries(GpuNode.class, GpuLease.class)
                 .withSecondaryToPrimaryMapper(n -> pendingLeases(null))
                 .withOnUpdateFilter(GpuLeaseReconciler::mayHelpPendingLeases)
                 .build(),
             context);
     offers =
         new InformerEventSource<>(
-            InformerEventSourceConfiguration.from(GpuOffer.class, GpuLease.class)
-                .withItemStore(new LeanCaches.WithoutManagedFields<>())
-                .withPrimaryToSecondaryMapper(LeanCaches.unindexed())
+            LeanCaches.secondaries(GpuOffer.class, GpuLease.class)
                 .withOnUpdateFilter(GpuLeaseReconciler::mayChangeTheMarket)
                 .withSecondaryToPrimaryMapper(o -> pendingLeases(null))
                 .build(),
             context);
     namespaces =
         new InformerEventSource<>(
-            InformerEventSourceConfiguration.from(Namespace.class, GpuLease.class)
-                .withItemStore(new LeanCaches.WithoutManagedFields<>())
-                .withPrimaryToSecondaryMapper(LeanCaches.unindexed())
+            LeanCaches.secondaries(Namespace.class, GpuLease.class)
                 .withSecondaryToPrimaryMapper(ns -> pendingLeases(ns.getMetadata().getName()))
                 .build(),
             context);
@@ -126,10 +119,7 @@ public class GpuLeaseReconciler implements Reconciler<GpuLease>, Cleaner<GpuLeas
 
   /** Only more free GPUs, or a host coming back or going, can change a pending lease's fate. */
   private static boolean mayHelpPendingLeases(GpuNode now, GpuNode before) {
-    if (now.getSpec() == null
-        || now.getSpec().gpus == null
-        || before.getSpec() == null
-        || before.getSpec().gpus == null) {
+    if (!MarketView.hasGpuSpec(now) || !MarketView.hasGpuSpec(before)) {
       return true;
     }
     var after = MarketView.nodeState(now, null);

@@ -8,7 +8,6 @@ import io.gpumarket.api.v1alpha1.GpuNode;
 import io.gpumarket.api.v1alpha1.GpuNodeStatus;
 import io.gpumarket.proof.Verifier;
 import io.javaoperatorsdk.operator.api.config.informer.Informer;
-import io.javaoperatorsdk.operator.api.config.informer.InformerEventSourceConfiguration;
 import io.javaoperatorsdk.operator.api.reconciler.Context;
 import io.javaoperatorsdk.operator.api.reconciler.ControllerConfiguration;
 import io.javaoperatorsdk.operator.api.reconciler.EventSourceContext;
@@ -106,9 +105,7 @@ public class GpuNodeReconciler implements Reconciler<GpuNode> {
                 : List.of(n.getSpec().nodeName));
     nodes =
         new InformerEventSource<>(
-            InformerEventSourceConfiguration.from(Node.class, GpuNode.class)
-                .withItemStore(new LeanCaches.WithoutManagedFields<>())
-                .withPrimaryToSecondaryMapper(LeanCaches.unindexed())
+            LeanCaches.secondaries(Node.class, GpuNode.class)
                 .withSecondaryToPrimaryMapper(
                     node ->
                         primaries.byIndex(NODE_NAME_INDEX, node.getMetadata().getName()).stream()
@@ -118,9 +115,7 @@ public class GpuNodeReconciler implements Reconciler<GpuNode> {
             context);
     leases =
         new InformerEventSource<>(
-            InformerEventSourceConfiguration.from(GpuLease.class, GpuNode.class)
-                .withItemStore(new LeanCaches.WithoutManagedFields<>())
-                .withPrimaryToSecondaryMapper(LeanCaches.unindexed())
+            LeanCaches.secondaries(GpuLease.class, GpuNode.class)
                 .withSecondaryToPrimaryMapper(
                     lease ->
                         lease.getStatus() == null
@@ -132,9 +127,7 @@ public class GpuNodeReconciler implements Reconciler<GpuNode> {
             context);
     heartbeats =
         new InformerEventSource<>(
-            InformerEventSourceConfiguration.from(Lease.class, GpuNode.class)
-                .withItemStore(new LeanCaches.WithoutManagedFields<>())
-                .withPrimaryToSecondaryMapper(LeanCaches.unindexed())
+            LeanCaches.secondaries(Lease.class, GpuNode.class)
                 .withNamespaces(heartbeatNamespace)
                 .withSecondaryToPrimaryMapper(
                     lease ->

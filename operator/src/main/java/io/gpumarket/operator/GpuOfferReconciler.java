@@ -7,7 +7,6 @@ import io.gpumarket.api.v1alpha1.GpuOfferStatus;
 import io.gpumarket.api.v1alpha1.ObjectRef;
 import io.gpumarket.market.NodeState;
 import io.javaoperatorsdk.operator.api.config.informer.Informer;
-import io.javaoperatorsdk.operator.api.config.informer.InformerEventSourceConfiguration;
 import io.javaoperatorsdk.operator.api.reconciler.Context;
 import io.javaoperatorsdk.operator.api.reconciler.ControllerConfiguration;
 import io.javaoperatorsdk.operator.api.reconciler.EventSourceContext;
@@ -51,9 +50,7 @@ public class GpuOfferReconciler implements Reconciler<GpuOffer> {
     caches.registerOffers(offers);
     nodes =
         new InformerEventSource<>(
-            InformerEventSourceConfiguration.from(GpuNode.class, GpuOffer.class)
-                .withItemStore(new LeanCaches.WithoutManagedFields<>())
-                .withPrimaryToSecondaryMapper(LeanCaches.unindexed())
+            LeanCaches.secondaries(GpuNode.class, GpuOffer.class)
                 .withOnUpdateFilter(GpuOfferReconciler::changesWhatOffersShow)
                 .withSecondaryToPrimaryMapper(
                     node ->
@@ -83,7 +80,7 @@ public class GpuOfferReconciler implements Reconciler<GpuOffer> {
             n ->
                 MarketView.allocations(n).stream()
                     .filter(a -> a.offer != null)
-                    .map(a -> a.offer.namespace + "/" + a.offer.name)
+                    .map(a -> a.offer.toString())
                     .distinct()
                     .toList()));
     return List.of(nodes);
@@ -101,10 +98,8 @@ public class GpuOfferReconciler implements Reconciler<GpuOffer> {
   static boolean changesWhatOffersShow(GpuNode now, GpuNode before) {
     if (!Objects.equals(now.getMetadata().getGeneration(), before.getMetadata().getGeneration())
         || !Objects.equals(now.getMetadata().getLabels(), before.getMetadata().getLabels())
-        || now.getSpec() == null
-        || now.getSpec().gpus == null
-        || before.getSpec() == null
-        || before.getSpec().gpus == null) {
+        || !MarketView.hasGpuSpec(now)
+        || !MarketView.hasGpuSpec(before)) {
       return true;
     }
     NodeState a = MarketView.nodeState(now, null);
@@ -116,40 +111,20 @@ public class GpuOfferReconciler implements Reconciler<GpuOffer> {
   }
 
   private static List<String> holds(GpuNode node) {
-    return MarketView.allocations(node).stream()
-        .map(a -> (a.offer == null ? "-" : a.offer.namespace + "/" + a.offer.name) + ":" + a.gpus)
-        .toList();
+    return MarketView.allocations(node).stream().map(a -> a.offer + ":" + a.gpus).toList();
   }
 
-  /**
-   * The nodes an offer may select: those its nodeNames name and those carrying one of its
-   * selector's matchLabels (through the label index), or all for a selector with only expressions.
-   * {@link MarketView#selectedNodes} then applies the selector itself.
-   */
+  /** The nodes an offer names and those its selector may match (see {@link MarketView}). */
   private List<GpuNode> candidates(GpuOffer offer) {
-    var spec = offer.getSpec();
     Map<String, GpuNode> found = new LinkedHashMap<>();
-    if (spec.nodeNames != null) {
-      for (String name : spec.nodeNames) {
+    if (offer.getSpec().nodeNames != null) {
+      for (String name : offer.getSpec().nodeNames) {
         nodes.get(new ResourceID(name)).ifPresent(n -> found.put(name, n));
       }
     }
-    var selector = spec.nodeSelector;
-    if (selector != null) {
-      Map<String, String> labels = selector.getMatchLabels();
-      if (labels == null || labels.isEmpty()) {
-        nodes.list().forEach(n -> found.put(n.getMetadata().getName(), n));
-      } else {
-        List<GpuNode> narrowest = null;
-        for (var e : labels.entrySet()) {
-          List<GpuNode> with = nodes.byIndex(LABEL_INDEX, e.getKey() + "=" + e.getValue());
-          if (narrowest == null || with.size() < narrowest.size()) {
-            narrowest = with;
-          }
-        }
-        narrowest.forEach(n -> found.put(n.getMetadata().getName(), n));
-      }
-    }
+    MarketView.selectorCandidates(
+            offer, (k, v) -> nodes.byIndex(LABEL_INDEX, k + "=" + v), () -> nodes.list().toList())
+        .forEach(n -> found.put(n.getMetadata().getName(), n));
     return new ArrayList<>(found.values());
   }
 
@@ -184,7 +159,7 @@ public class GpuOfferReconciler implements Reconciler<GpuOffer> {
     all.forEach(n -> byName.put(n.getMetadata().getName(), n));
 
     int leased = 0;
-    for (GpuNode n : nodes.byIndex(OFFER_INDEX, id.namespace + "/" + id.name)) {
+    for (GpuNode n : nodes.byIndex(OFFER_INDEX, id.toString())) {
       for (GpuAllocation a : MarketView.allocations(n)) {
         if (id.equals(a.offer)) {
           leased += a.gpus;

@@ -3,6 +3,7 @@ package io.gpumarket.operator;
 import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.client.informers.cache.BasicItemStore;
 import io.fabric8.kubernetes.client.informers.cache.Cache;
+import io.javaoperatorsdk.operator.api.config.informer.InformerEventSourceConfiguration;
 import io.javaoperatorsdk.operator.processing.event.source.PrimaryToSecondaryMapper;
 import java.util.Set;
 
@@ -13,6 +14,17 @@ import java.util.Set;
  */
 final class LeanCaches {
   private LeanCaches() {}
+
+  /**
+   * The configuration of an event source for a type no reconciler reads as its secondary resources:
+   * no managedFields kept, no primary-to-secondary index (see {@link #unindexed}).
+   */
+  static <R extends HasMetadata> InformerEventSourceConfiguration.Builder<R> secondaries(
+      Class<R> type, Class<? extends HasMetadata> primary) {
+    return InformerEventSourceConfiguration.from(type, primary)
+        .withItemStore(new WithoutManagedFields<>())
+        .withPrimaryToSecondaryMapper(unindexed());
+  }
 
   /**
    * For an event source whose objects no reconciler reads through {@code

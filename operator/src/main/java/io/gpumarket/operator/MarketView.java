@@ -76,6 +76,11 @@ public final class MarketView {
     return new Market(nodeStates, offerStates);
   }
 
+  /** Whether a GpuNode's spec says enough for {@link #nodeState}: a spec that names its GPUs. */
+  static boolean hasGpuSpec(GpuNode node) {
+    return node.getSpec() != null && node.getSpec().gpus != null;
+  }
+
   public static NodeState nodeState(GpuNode node, String ignoreLeaseUid) {
     var spec = node.getSpec();
     var status = node.getStatus();
@@ -187,22 +192,41 @@ public final class MarketView {
 
     /** The same as {@link MarketView#selectedNodes}, in the same order. */
     List<String> selected(GpuOffer offer) {
-      var selector = offer.getSpec().nodeSelector;
-      if (selector == null
-          || selector.getMatchLabels() == null
-          || selector.getMatchLabels().isEmpty()) {
-        return selectedNodes(offer, nodes);
-      }
-      List<GpuNode> candidates = null;
-      for (var e : selector.getMatchLabels().entrySet()) {
-        List<GpuNode> withLabel =
-            byLabel.getOrDefault(e.getKey(), Map.of()).getOrDefault(e.getValue(), List.of());
-        if (candidates == null || withLabel.size() < candidates.size()) {
-          candidates = withLabel;
-        }
-      }
-      return selectedNodes(offer, candidates);
+      return selectedNodes(
+          offer,
+          selectorCandidates(
+              offer,
+              (k, v) -> byLabel.getOrDefault(k, Map.of()).getOrDefault(v, List.of()),
+              () -> nodes));
     }
+  }
+
+  /**
+   * The GpuNodes an offer's selector may match: those carrying the one of its {@code matchLabels}
+   * that fewest nodes carry, all nodes for a selector of expressions only, none without a selector.
+   * {@link #selectedNodes} then applies the selector itself and adds the nodes named.
+   *
+   * @param withLabel the nodes carrying a label key and value
+   */
+  static Collection<GpuNode> selectorCandidates(
+      GpuOffer offer,
+      java.util.function.BiFunction<String, String, List<GpuNode>> withLabel,
+      java.util.function.Supplier<Collection<GpuNode>> all) {
+    var selector = offer.getSpec().nodeSelector;
+    if (selector == null) {
+      return List.of();
+    }
+    if (selector.getMatchLabels() == null || selector.getMatchLabels().isEmpty()) {
+      return all.get();
+    }
+    List<GpuNode> narrowest = null;
+    for (var e : selector.getMatchLabels().entrySet()) {
+      List<GpuNode> with = withLabel.apply(e.getKey(), e.getValue());
+      if (narrowest == null || with.size() < narrowest.size()) {
+        narrowest = with;
+      }
+    }
+    return narrowest;
   }
 
   /** The GpuNodes an offer selects by name or by label, whoever owns them. */

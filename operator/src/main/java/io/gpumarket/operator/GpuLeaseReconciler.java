@@ -159,6 +159,11 @@ public class GpuLeaseReconciler implements Reconciler<GpuLease>, Cleaner<GpuLeas
         }
 
         @Override
+        public GpuNode node(String name) {
+          return nodes.get(new ResourceID(name)).orElse(null);
+        }
+
+        @Override
         public Collection<GpuOffer> offers() {
           return offers.list().toList();
         }

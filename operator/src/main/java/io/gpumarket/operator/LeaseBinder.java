@@ -17,7 +17,10 @@ import java.util.Collection;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Set;
 import java.util.TreeMap;
+import java.util.TreeSet;
+import java.util.function.Function;
 
 /**
  * Turns the market's decisions into holds on GPUs, so that no GPU is ever leased twice.
@@ -29,14 +32,22 @@ import java.util.TreeMap;
  * also with its resourceVersion, is what pods follow. Holds that no status names (a bind cut short
  * by a crash or lost to a concurrent binder) are adopted when they form a whole placement, or
  * released after fencing the lease with a write, so that a slower binder's status write fails
- * instead of naming GPUs that were given back. Decisions within one process are serialized: they
- * take microseconds, and an offer's cap spans several nodes.
+ * instead of naming GPUs that were given back.
+ *
+ * <p>Decisions within one process are serialized (they take microseconds, and an offer's cap spans
+ * several nodes); the ledger writes that follow are not, since each is an API round trip. A
+ * decision's GPUs stay taken in the kept market while its writes are under way, and writes to one
+ * node go one at a time, each on the copy the last one left in the cache, so that binds running
+ * side by side neither pick the same GPUs nor fail on each other's resourceVersions.
  */
 @ApplicationScoped
 public class LeaseBinder {
   /** What the binder reads and where it reports its own writes. */
   public interface Sources {
     Collection<GpuNode> nodes();
+
+    /** The latest copy of one node this process knows, its own writes included; null if none. */
+    GpuNode node(String name);
 
     Collection<GpuOffer> offers();
 
@@ -59,8 +70,18 @@ public class LeaseBinder {
   private final KubernetesClient client;
   private final MarketMetrics metrics;
 
-  /** The market of each set of caches, kept up to date from them rather than built per bind. */
+  /**
+   * The market of each set of caches, kept up to date from them rather than built per bind. Guarded
+   * by this binder's lock.
+   */
   private final Map<Sources, MarketSnapshot> snapshots = new java.util.WeakHashMap<>();
+
+  /** Ledger writes to one node go one at a time: a node's name picks its lock. */
+  private final Object[] nodeLocks = new Object[64];
+
+  {
+    java.util.Arrays.setAll(nodeLocks, i -> new Object());
+  }
 
   public LeaseBinder(KubernetesClient client, MarketMetrics metrics) {
     this.client = client;
@@ -75,43 +96,63 @@ public class LeaseBinder {
    * @throws Retry when holds of an earlier attempt had to be given back first
    * @throws io.fabric8.kubernetes.client.KubernetesClientException 409 when a node changed under us
    */
-  public synchronized Decision bind(GpuLease lease, PlacementRequest request, Sources sources) {
+  public Decision bind(GpuLease lease, PlacementRequest request, Sources sources) {
     String uid = lease.getMetadata().getUid();
-    if (isRebinding(lease)) {
-      // A binder fenced this lease to give its holds back; finish that on fresh data first.
-      List<GpuNode> fresh = client.resources(GpuNode.class).list().getItems();
-      writeHolds(lease, null, Map.of(), fresh, sources);
-      GpuLease cleared = client.getKubernetesSerialization().clone(lease);
-      cleared.getStatus().conditions.removeIf(c -> "Bound".equals(c.getType()));
-      cleared.getStatus().message = "holds of an interrupted bind given back; binding again";
-      client.resource(cleared).updateStatus();
-      throw new Retry("gave back the holds of an interrupted bind");
-    }
-    Collection<GpuNode> nodes = sources.nodes();
-    if (!holdsOf(uid, nodes).isEmpty()) {
-      // Holds no status names: adopt them only as fresh data shows them, else fence and give back.
-      List<GpuNode> fresh = client.resources(GpuNode.class).list().getItems();
-      Map<String, GpuAllocation> own = holdsOf(uid, fresh);
-      Placement adopted = own.isEmpty() ? null : adopt(own, request, fresh, sources);
-      if (adopted != null) {
-        return adopted;
+    MarketSnapshot snapshot;
+    Placement placement;
+    Collection<GpuNode> nodes;
+    synchronized (this) {
+      if (isRebinding(lease)) {
+        // A binder fenced this lease to give its holds back; finish that on fresh data first.
+        Map<String, GpuNode> fresh = byName(client.resources(GpuNode.class).list().getItems());
+        writeHolds(lease, null, Map.of(), fresh.values(), fresh::get, sources);
+        GpuLease cleared = client.getKubernetesSerialization().clone(lease);
+        cleared.getStatus().conditions.removeIf(c -> "Bound".equals(c.getType()));
+        cleared.getStatus().message = "holds of an interrupted bind given back; binding again";
+        client.resource(cleared).updateStatus();
+        throw new Retry("gave back the holds of an interrupted bind");
       }
-      if (!own.isEmpty()) {
-        fence(lease);
+      nodes = sources.nodes();
+      if (!holdsOf(uid, nodes).isEmpty()) {
+        // Holds no status names: adopt them only as fresh data shows them, else fence and give
+        // back.
+        List<GpuNode> fresh = client.resources(GpuNode.class).list().getItems();
+        Map<String, GpuAllocation> own = holdsOf(uid, fresh);
+        Placement adopted = own.isEmpty() ? null : adopt(own, request, fresh, sources);
+        if (adopted != null) {
+          return adopted;
+        }
+        if (!own.isEmpty()) {
+          fence(lease);
+        }
+        throw new Retry("the cache showed holds of an interrupted bind");
       }
-      throw new Retry("the cache showed holds of an interrupted bind");
+      long started = System.nanoTime();
+      snapshot = snapshots.computeIfAbsent(sources, s -> new MarketSnapshot());
+      Decision decision =
+          snapshot.market(nodes, sources.offers(), sources::namespace).place(request);
+      metrics.observeDecision((System.nanoTime() - started) / 1e9);
+      if (!(decision instanceof Placement p)) {
+        return decision;
+      }
+      placement = p;
+      snapshot.hold(uid, placement);
     }
-    long started = System.nanoTime();
-    Decision decision =
-        snapshots
-            .computeIfAbsent(sources, s -> new MarketSnapshot())
-            .market(nodes, sources.offers(), sources::namespace)
-            .place(request);
-    metrics.observeDecision((System.nanoTime() - started) / 1e9);
-    if (decision instanceof Placement placement) {
-      writeHolds(lease, placement.offer().id(), placement.gpusByNode(), nodes, sources);
+    boolean landed = false;
+    try {
+      writeHolds(
+          lease, placement.offer().id(), placement.gpusByNode(), nodes, sources::node, sources);
+      landed = true;
+    } finally {
+      synchronized (this) {
+        if (landed) {
+          snapshot.landed(uid);
+        } else {
+          snapshot.forget(uid);
+        }
+      }
     }
-    return decision;
+    return placement;
   }
 
   static boolean isRebinding(GpuLease lease) {
@@ -125,7 +166,7 @@ public class LeaseBinder {
    * Makes the ledger hold exactly what an active lease's status names: removes holds it names
    * nowhere, restores ones that went missing while the node has room.
    */
-  public synchronized void reconcileHolds(GpuLease lease, Sources sources) {
+  public void reconcileHolds(GpuLease lease, Sources sources) {
     Map<String, Integer> want = new TreeMap<>();
     for (NodeAllocation a : lease.getStatus().allocations) {
       want.merge(a.gpuNode, a.gpus, Integer::sum);
@@ -135,15 +176,15 @@ public class LeaseBinder {
     Map<String, Integer> have = new TreeMap<>();
     own.forEach((node, a) -> have.put(node, a.gpus));
     if (!have.equals(want)) {
-      writeHolds(lease, lease.getStatus().offer, want, nodes, sources);
+      writeHolds(lease, lease.getStatus().offer, want, nodes, sources::node, sources);
     }
   }
 
   /** Returns every GPU this lease holds to the market. Idempotent. */
-  public synchronized void release(GpuLease lease, Sources sources) {
+  public void release(GpuLease lease, Sources sources) {
     Collection<GpuNode> nodes = sources.nodes();
     if (!holdsOf(lease.getMetadata().getUid(), nodes).isEmpty()) {
-      writeHolds(lease, null, Map.of(), nodes, sources);
+      writeHolds(lease, null, Map.of(), nodes, sources::node, sources);
     }
   }
 
@@ -222,9 +263,6 @@ public class LeaseBinder {
   }
 
   /**
-   * Sets this lease's holds to {@code want} (GpuNode to GPUs) with resourceVersion-checked writes.
-   */
-  /**
    * Puts the API server's copy of a node into the cache the market is built from, so that the next
    * decision does not repeat one made on a copy an informer failed to update.
    */
@@ -237,60 +275,87 @@ public class LeaseBinder {
     }
   }
 
+  private static Map<String, GpuNode> byName(Collection<GpuNode> nodes) {
+    Map<String, GpuNode> byName = new TreeMap<>();
+    nodes.forEach(n -> byName.put(n.getMetadata().getName(), n));
+    return byName;
+  }
+
+  /**
+   * Sets this lease's holds to {@code want} (GpuNode to GPUs) with resourceVersion-checked writes,
+   * one node at a time, each on the {@code latest} copy of the node once no other write to it is
+   * under way here.
+   *
+   * @param seen the nodes the decision was made on, to find the holds it gives back
+   */
   private void writeHolds(
       GpuLease lease,
       ObjectRef offer,
       Map<String, Integer> want,
-      Collection<GpuNode> nodes,
+      Collection<GpuNode> seen,
+      Function<String, GpuNode> latest,
       Sources sources) {
-    String uid = lease.getMetadata().getUid();
-    for (GpuNode current : nodes) {
-      String name = current.getMetadata().getName();
-      int gpus = want.getOrDefault(name, 0);
-      List<GpuAllocation> allocations = new ArrayList<>();
-      int held = 0;
-      int mine = 0;
-      for (GpuAllocation a : MarketView.allocations(current)) {
-        if (Objects.equals(a.leaseUid, uid)) {
-          mine += a.gpus;
-        } else {
-          allocations.add(a);
-          held += a.gpus;
-        }
+    Set<String> names = new TreeSet<>(want.keySet());
+    names.addAll(holdsOf(lease.getMetadata().getUid(), seen).keySet());
+    for (String name : names) {
+      synchronized (nodeLocks[Math.floorMod(name.hashCode(), nodeLocks.length)]) {
+        writeHold(lease, offer, want.getOrDefault(name, 0), name, latest.apply(name), sources);
       }
-      if (mine == gpus) {
-        continue;
-      }
-      if (gpus > 0) {
-        Integer allocatable = current.getStatus().allocatableGpus;
-        if (held + gpus > (allocatable == null ? 0 : allocatable)) {
-          refresh(current, sources);
-          throw new Retry("no room left on " + name + " for " + gpus + " GPUs");
-        }
-        allocations.add(new GpuAllocation(MarketView.idOf(lease), uid, offer, gpus));
-        held += gpus;
-      }
-      GpuNode updated = client.getKubernetesSerialization().clone(current);
-      updated.getStatus().allocations = allocations;
-      updated.getStatus().leasedGpus = held;
-      GpuNode written;
-      try {
-        written = client.resource(updated).updateStatus();
-      } catch (io.fabric8.kubernetes.client.KubernetesClientException e) {
-        if (e.getCode() == 409) {
-          refresh(current, sources);
-        }
-        throw e;
-      }
-      LOG.debugf(
-          "%s holds %d GPUs of %s (was %d; rv %s -> %s)",
-          lease.getMetadata().getName(),
-          gpus,
-          name,
-          mine,
-          current.getMetadata().getResourceVersion(),
-          written.getMetadata().getResourceVersion());
-      sources.wrote(written, current);
     }
+  }
+
+  private void writeHold(
+      GpuLease lease, ObjectRef offer, int gpus, String name, GpuNode current, Sources sources) {
+    if (current == null) {
+      if (gpus > 0) {
+        throw new Retry("GpuNode " + name + " is gone");
+      }
+      return;
+    }
+    String uid = lease.getMetadata().getUid();
+    List<GpuAllocation> allocations = new ArrayList<>();
+    int held = 0;
+    int mine = 0;
+    for (GpuAllocation a : MarketView.allocations(current)) {
+      if (Objects.equals(a.leaseUid, uid)) {
+        mine += a.gpus;
+      } else {
+        allocations.add(a);
+        held += a.gpus;
+      }
+    }
+    if (mine == gpus) {
+      return;
+    }
+    if (gpus > 0) {
+      Integer allocatable = current.getStatus().allocatableGpus;
+      if (held + gpus > (allocatable == null ? 0 : allocatable)) {
+        refresh(current, sources);
+        throw new Retry("no room left on " + name + " for " + gpus + " GPUs");
+      }
+      allocations.add(new GpuAllocation(MarketView.idOf(lease), uid, offer, gpus));
+      held += gpus;
+    }
+    GpuNode updated = client.getKubernetesSerialization().clone(current);
+    updated.getStatus().allocations = allocations;
+    updated.getStatus().leasedGpus = held;
+    GpuNode written;
+    try {
+      written = client.resource(updated).updateStatus();
+    } catch (io.fabric8.kubernetes.client.KubernetesClientException e) {
+      if (e.getCode() == 409) {
+        refresh(current, sources);
+      }
+      throw e;
+    }
+    LOG.debugf(
+        "%s holds %d GPUs of %s (was %d; rv %s -> %s)",
+        lease.getMetadata().getName(),
+        gpus,
+        name,
+        mine,
+        current.getMetadata().getResourceVersion(),
+        written.getMetadata().getResourceVersion());
+    sources.wrote(written, current);
   }
 }

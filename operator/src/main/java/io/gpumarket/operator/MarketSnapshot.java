@@ -6,7 +6,9 @@ import io.gpumarket.api.v1alpha1.GpuNode;
 import io.gpumarket.api.v1alpha1.GpuOffer;
 import io.gpumarket.api.v1alpha1.ObjectRef;
 import io.gpumarket.market.Market;
+import io.gpumarket.market.NodeState;
 import io.gpumarket.market.OfferState;
+import io.gpumarket.market.Placement;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.HashMap;
@@ -39,6 +41,17 @@ public final class MarketSnapshot {
   private final Map<String, SeenNode> nodes = new HashMap<>();
   private final Map<ObjectRef, SeenOffer> offers = new HashMap<>();
   private final Map<ObjectRef, Integer> leasedByOffer = new HashMap<>();
+
+  /**
+   * Placements whose ledger writes are under way, by lease uid. A node read again from the caches
+   * before a write to it lands keeps the GPUs such a placement takes there.
+   */
+  private final Map<String, Placement> inFlight = new HashMap<>();
+
+  /** Nodes and offers to read again from the caches at the next call: holds that did not land. */
+  private final Set<String> staleNodes = new HashSet<>();
+
+  private final Set<ObjectRef> staleOffers = new HashSet<>();
 
   /**
    * The collections of the last call, in their order. A cache hands out the same object until it
@@ -76,6 +89,32 @@ public final class MarketSnapshot {
     return market;
   }
 
+  /**
+   * Takes a placement's GPUs in the kept market while its ledger writes are under way, so that
+   * decisions made before those writes reach the caches do not give the same GPUs again.
+   */
+  public void hold(String leaseUid, Placement placement) {
+    market.hold(placement);
+    inFlight.put(leaseUid, placement);
+  }
+
+  /** The writes of a {@link #hold} are done: the caches show its GPUs in the ledgers now. */
+  public void landed(String leaseUid) {
+    inFlight.remove(leaseUid);
+  }
+
+  /**
+   * Gives back a {@link #hold} whose writes failed: its nodes and offer are read again from the
+   * caches at the next call, whatever they show then.
+   */
+  public void forget(String leaseUid) {
+    Placement placement = inFlight.remove(leaseUid);
+    if (placement != null) {
+      staleNodes.addAll(placement.blockNodes());
+      staleOffers.add(placement.offer().id());
+    }
+  }
+
   /** How many times the market was built from scratch rather than brought up to date. */
   public long builds() {
     return builds;
@@ -86,6 +125,8 @@ public final class MarketSnapshot {
       Collection<GpuOffer> offers,
       Function<String, Namespace> namespaces) {
     builds++;
+    staleNodes.clear();
+    staleOffers.clear();
     this.nodes.clear();
     this.offers.clear();
     leasedByOffer.clear();
@@ -100,6 +141,61 @@ public final class MarketSnapshot {
     for (GpuOffer offer : offers) {
       this.offers.put(MarketView.idOf(offer), seen(offer));
     }
+    Set<ObjectRef> through = new HashSet<>();
+    for (Placement placement : inFlight.values()) {
+      placement.gpusByNode().keySet().forEach(name -> updateNode(this.nodes.get(name)));
+      through.add(placement.offer().id());
+    }
+    through.forEach(this::updateLeased);
+  }
+
+  /** Sets a node's state in the market: its ledger's holds and those still being written. */
+  private void updateNode(SeenNode seen) {
+    if (seen == null || !seen.valid) {
+      return;
+    }
+    NodeState state = MarketView.nodeState(seen.node, null);
+    int writing = 0;
+    for (var e : inFlight.entrySet()) {
+      Integer gpus = e.getValue().gpusByNode().get(seen.node.getMetadata().getName());
+      if (gpus != null && !holds(seen.node, e.getKey())) {
+        writing += gpus;
+      }
+    }
+    if (!market.updateNode(writing == 0 ? state : state.withHeld(state.heldGpus() + writing))) {
+      throw new IllegalStateException("the market lost node " + seen.node.getMetadata().getName());
+    }
+  }
+
+  /** Sets an offer's leased GPUs in the market: its ledgers' and those still being written. */
+  private void updateLeased(ObjectRef id) {
+    OfferState state = market.offer(id);
+    if (state == null) {
+      return;
+    }
+    int leased = leasedByOffer.getOrDefault(id, 0);
+    for (var e : inFlight.entrySet()) {
+      if (e.getValue().offer().id().equals(id)) {
+        for (var onNode : e.getValue().gpusByNode().entrySet()) {
+          SeenNode seen = this.nodes.get(onNode.getKey());
+          if (seen != null && !holds(seen.node, e.getKey())) {
+            leased += onNode.getValue();
+          }
+        }
+      }
+    }
+    if (state.leasedGpus() != leased) {
+      market.putOffer(state.withLeased(leased));
+    }
+  }
+
+  private static boolean holds(GpuNode node, String leaseUid) {
+    for (GpuAllocation a : MarketView.allocations(node)) {
+      if (leaseUid.equals(a.leaseUid)) {
+        return true;
+      }
+    }
+    return false;
   }
 
   /**
@@ -114,17 +210,19 @@ public final class MarketSnapshot {
     List<SeenNode> changedNodes = new ArrayList<>();
     for (int i = 0; i < nodes.length; i++) {
       GpuNode node = nodes[i];
-      if (i < lastNodes.length && lastNodes[i] == node) {
+      boolean stale = !staleNodes.isEmpty() && staleNodes.contains(node.getMetadata().getName());
+      if (i < lastNodes.length && lastNodes[i] == node && !stale) {
         continue;
       }
       SeenNode before = this.nodes.get(node.getMetadata().getName());
       if (before == null) {
         return false;
       }
-      if (before.node != node
-          && !Objects.equals(
-              before.node.getMetadata().getResourceVersion(),
-              node.getMetadata().getResourceVersion())) {
+      if (stale
+          || before.node != node
+              && !Objects.equals(
+                  before.node.getMetadata().getResourceVersion(),
+                  node.getMetadata().getResourceVersion())) {
         SeenNode now = seen(node);
         if (now.valid != before.valid || !Objects.equals(now.labels, before.labels)) {
           return false;
@@ -155,13 +253,13 @@ public final class MarketSnapshot {
       }
     }
 
-    Set<ObjectRef> leaseChanged = new LinkedHashSet<>();
+    Set<ObjectRef> leaseChanged = new LinkedHashSet<>(staleOffers);
+    staleNodes.clear();
+    staleOffers.clear();
     for (SeenNode now : changedNodes) {
       String name = now.node.getMetadata().getName();
       SeenNode before = this.nodes.put(name, now);
-      if (now.valid && !market.updateNode(MarketView.nodeState(now.node, null))) {
-        throw new IllegalStateException("the market lost node " + name);
-      }
+      updateNode(now);
       before.leased.forEach(
           (offer, gpus) -> {
             leasedByOffer.merge(offer, -gpus, (a, b) -> a + b == 0 ? null : a + b);
@@ -186,15 +284,14 @@ public final class MarketSnapshot {
         market.putOffer(
             MarketView.offerState(
                 offer, index.selected(offer), leasedByOffer.getOrDefault(id, 0), policies));
+        updateLeased(id);
       } else {
         market.removeOffer(id);
       }
     }
     for (ObjectRef id : leaseChanged) {
-      OfferState state = market.offer(id);
-      int leased = leasedByOffer.getOrDefault(id, 0);
-      if (!put.contains(id) && state != null && state.leasedGpus() != leased) {
-        market.putOffer(state.withLeased(leased));
+      if (!put.contains(id)) {
+        updateLeased(id);
       }
     }
     return true;

@@ -179,6 +179,11 @@ class MarketSnapshotTest {
     }
 
     @Override
+    public GpuNode node(String name) {
+      return nodes.get(name);
+    }
+
+    @Override
     public Collection<GpuOffer> offers() {
       return offers;
     }

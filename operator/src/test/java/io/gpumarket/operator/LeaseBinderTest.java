@@ -1,0 +1,304 @@
+package io.gpumarket.operator;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.fabric8.kubernetes.api.model.Condition;
+import io.fabric8.kubernetes.api.model.ConditionBuilder;
+import io.fabric8.kubernetes.api.model.Namespace;
+import io.fabric8.kubernetes.client.KubernetesClientException;
+import io.gpumarket.api.v1alpha1.GpuAllocation;
+import io.gpumarket.api.v1alpha1.GpuLease;
+import io.gpumarket.api.v1alpha1.GpuNode;
+import io.gpumarket.api.v1alpha1.GpuNodeStatus;
+import io.gpumarket.api.v1alpha1.GpuOffer;
+import io.gpumarket.api.v1alpha1.Tier;
+import io.gpumarket.api.v1alpha1.TierRequirement;
+import io.gpumarket.api.v1alpha1.UptimeStatus;
+import io.gpumarket.market.Decision;
+import io.gpumarket.market.Placement;
+import io.gpumarket.market.PlacementRequest;
+import io.gpumarket.market.Refusal;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Binds running side by side in one process, as the operator's reconcile threads run them: a slow
+ * ledger write holds up no other bind, binds packed onto one node do not fail on each other's
+ * resourceVersions, and no GPU is held twice.
+ */
+class LeaseBinderTest {
+
+  @Test
+  void aSlowLedgerWriteHoldsUpNoBindElsewhere() throws Exception {
+    ExecutorService pool = Executors.newFixedThreadPool(2);
+    try (MockCluster cluster = new MockCluster()) {
+      fleet(cluster, 2, 8);
+      Caches caches = new Caches(cluster);
+      LeaseBinder binder = new LeaseBinder(cluster.client, metrics());
+
+      // The first bind takes all of one node and stalls just before writing its ledger.
+      CountDownLatch writing = new CountDownLatch(1);
+      CountDownLatch resume = new CountDownLatch(1);
+      caches.stallBeforeWriting(
+          "first",
+          () -> {
+            writing.countDown();
+            await(resume);
+          });
+      Future<Decision> first = pool.submit(() -> binder.bind(lease("first"), request(8), caches));
+      assertThat(writing.await(10, TimeUnit.SECONDS)).isTrue();
+
+      Future<Decision> second = pool.submit(() -> binder.bind(lease("second"), request(8), caches));
+      // Were the binder locked across the write, this would wait for the stalled one.
+      Placement other = (Placement) second.get(5, TimeUnit.SECONDS);
+      resume.countDown();
+      Placement stalled = (Placement) first.get(10, TimeUnit.SECONDS);
+
+      assertThat(ledger(cluster))
+          .containsExactlyInAnyOrder(
+              stalled.blockNodes().get(0) + ": first=8", other.blockNodes().get(0) + ": second=8");
+    } finally {
+      pool.shutdownNow();
+    }
+  }
+
+  @Test
+  void bindsPackedOntoOneNodeWaitForEachOtherInsteadOfConflicting() throws Exception {
+    ExecutorService pool = Executors.newFixedThreadPool(2);
+    try (MockCluster cluster = new MockCluster()) {
+      fleet(cluster, 1, 8);
+      Caches caches = new Caches(cluster);
+      LeaseBinder binder = new LeaseBinder(cluster.client, metrics());
+
+      CountDownLatch writing = new CountDownLatch(1);
+      CountDownLatch resume = new CountDownLatch(1);
+      caches.stallBeforeWriting(
+          "first",
+          () -> {
+            writing.countDown();
+            await(resume);
+          });
+      Future<Decision> first = pool.submit(() -> binder.bind(lease("first"), request(3), caches));
+      assertThat(writing.await(10, TimeUnit.SECONDS)).isTrue();
+      // Decided while the first bind's write is under way: its GPUs count as taken already.
+      var binding = new java.util.concurrent.atomic.AtomicReference<Thread>();
+      Future<Decision> second =
+          pool.submit(
+              () -> {
+                binding.set(Thread.currentThread());
+                return binder.bind(lease("second"), request(5), caches);
+              });
+      // Once it waits for the node, the second bind has decided.
+      while (binding.get() == null || binding.get().getState() != Thread.State.BLOCKED) {
+        Thread.onSpinWait();
+      }
+      Decision full = binder.bind(lease("third"), request(1), caches);
+      resume.countDown();
+
+      assertThat(first.get(10, TimeUnit.SECONDS)).isInstanceOf(Placement.class);
+      assertThat(second.get(10, TimeUnit.SECONDS)).isInstanceOf(Placement.class);
+      assertThat(full).isInstanceOf(Refusal.class);
+      assertThat(ledger(cluster)).containsExactlyInAnyOrder("h0: first=3", "h0: second=5");
+    } finally {
+      pool.shutdownNow();
+    }
+  }
+
+  /** Eight threads bind two hundred leases of 1 to 4 GPUs onto 16 nodes of 8 until none fits. */
+  @Test
+  void bindsSideBySideNeverHoldAGpuTwice() throws Exception {
+    try (MockCluster cluster = new MockCluster()) {
+      fleet(cluster, 16, 8);
+      Caches caches = new Caches(cluster);
+      LeaseBinder binder = new LeaseBinder(cluster.client, metrics());
+      Map<String, Placement> placed = new ConcurrentHashMap<>();
+      AtomicInteger retries = new AtomicInteger();
+      ExecutorService pool = Executors.newFixedThreadPool(8);
+      List<Future<?>> binds = new ArrayList<>();
+      for (int i = 0; i < 200; i++) {
+        String name = "l" + i;
+        int gpus = 1 + i % 4;
+        binds.add(
+            pool.submit(
+                () -> {
+                  for (int attempt = 0; attempt < 50; attempt++) {
+                    try {
+                      if (binder.bind(lease(name), request(gpus), caches) instanceof Placement p) {
+                        placed.put(name, p);
+                      }
+                      return;
+                    } catch (LeaseBinder.Retry | KubernetesClientException e) {
+                      retries.incrementAndGet();
+                    }
+                  }
+                }));
+      }
+      for (Future<?> bind : binds) {
+        bind.get(60, TimeUnit.SECONDS);
+      }
+      pool.shutdown();
+
+      int placedGpus =
+          placed.values().stream()
+              .mapToInt(p -> p.gpusByNode().values().stream().mapToInt(Integer::intValue).sum())
+              .sum();
+      List<GpuNode> nodes = cluster.client.resources(GpuNode.class).list().getItems();
+      int held = 0;
+      for (GpuNode node : nodes) {
+        int onNode = node.getStatus().allocations.stream().mapToInt(GpuAllocation::gpus).sum();
+        assertThat(onNode).as(node.getMetadata().getName()).isLessThanOrEqualTo(8);
+        assertThat(node.getStatus().leasedGpus).isEqualTo(onNode);
+        held += onNode;
+      }
+      assertThat(held).isEqualTo(placedGpus).isEqualTo(128);
+      assertThat(
+              nodes.stream()
+                  .flatMap(n -> n.getStatus().allocations.stream())
+                  .map(a -> a.lease.name))
+          .doesNotHaveDuplicates()
+          .hasSize(placed.size());
+      // Decisions see the GPUs of writes still under way, and writes to one node wait for each
+      // other: with caches that miss nothing, no bind has to be tried again.
+      assertThat(retries.get()).isZero();
+    }
+  }
+
+  private static void fleet(MockCluster cluster, int hosts, int gpus) {
+    Fleet fleet = cluster.fleet;
+    fleet.namespace("tenant", Map.of("gpumarket.io/tenant", "true"));
+    for (int i = 0; i < hosts; i++) {
+      GpuNode host = fleet.gpuNode("h" + i, "acme", Tier.DATACENTER, "eu", "h100-80gb", gpus);
+      GpuNodeStatus status = new GpuNodeStatus();
+      status.allocatableGpus = gpus;
+      status.leasedGpus = 0;
+      status.conditions = List.of(ready());
+      status.uptime = new UptimeStatus();
+      host.setStatus(status);
+      cluster.client.resources(GpuNode.class).resource(host).updateStatus();
+    }
+    fleet.offer("acme", "h100", "acme", "h100-80gb", "2.40");
+  }
+
+  private static List<String> ledger(MockCluster cluster) {
+    return cluster.client.resources(GpuNode.class).list().getItems().stream()
+        .flatMap(
+            n ->
+                n.getStatus().allocations.stream()
+                    .map(a -> n.getMetadata().getName() + ": " + a.lease.name + "=" + a.gpus))
+        .toList();
+  }
+
+  private static MarketMetrics metrics() {
+    return new MarketMetrics(new MarketCaches());
+  }
+
+  private static void await(CountDownLatch latch) {
+    try {
+      latch.await(30, TimeUnit.SECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+
+  /** Informer caches shared by threads: they hold what was listed at the start and own writes. */
+  private static final class Caches implements LeaseBinder.Sources {
+    private final MockCluster cluster;
+    private final Map<String, GpuNode> nodes = new ConcurrentHashMap<>();
+    private final List<GpuOffer> offers;
+    private final Map<String, Runnable> stalls = new ConcurrentHashMap<>();
+    private final Set<String> stalled = ConcurrentHashMap.newKeySet();
+
+    Caches(MockCluster cluster) {
+      this.cluster = cluster;
+      cluster.client.resources(GpuNode.class).list().getItems().forEach(n -> nodes.put(name(n), n));
+      offers = cluster.client.resources(GpuOffer.class).inAnyNamespace().list().getItems();
+    }
+
+    /** Runs {@code stall} on the thread binding {@code lease} once it is about to write a node. */
+    void stallBeforeWriting(String lease, Runnable stall) {
+      stalls.put(lease, stall);
+    }
+
+    @Override
+    public Collection<GpuNode> nodes() {
+      return new java.util.TreeMap<>(nodes).values();
+    }
+
+    @Override
+    public GpuNode node(String name) {
+      String binding = BINDING.get();
+      if (binding != null && stalls.containsKey(binding) && stalled.add(binding)) {
+        stalls.get(binding).run();
+      }
+      return nodes.get(name);
+    }
+
+    @Override
+    public Collection<GpuOffer> offers() {
+      return offers;
+    }
+
+    @Override
+    public Namespace namespace(String name) {
+      return cluster.client.namespaces().withName(name).get();
+    }
+
+    @Override
+    public void wrote(GpuNode updated, GpuNode previous) {
+      nodes.put(name(updated), updated);
+    }
+  }
+
+  /** The lease a thread binds, so that the caches can stall that bind alone. */
+  private static final ThreadLocal<String> BINDING = new ThreadLocal<>();
+
+  private static GpuLease lease(String name) {
+    BINDING.set(name);
+    GpuLease lease = new GpuLease();
+    lease.getMetadata().setNamespace("tenant");
+    lease.getMetadata().setName(name);
+    lease.getMetadata().setUid("uid-" + name);
+    return lease;
+  }
+
+  private static PlacementRequest request(int gpus) {
+    return new PlacementRequest(
+        "tenant",
+        List.of("h100-80gb"),
+        TierRequirement.ANY,
+        Set.of(),
+        null,
+        false,
+        1,
+        gpus,
+        null,
+        "USD",
+        null,
+        null);
+  }
+
+  private static String name(GpuNode node) {
+    return node.getMetadata().getName();
+  }
+
+  private static Condition ready() {
+    return new ConditionBuilder()
+        .withType("Ready")
+        .withStatus("True")
+        .withReason("Test")
+        .withMessage("")
+        .withLastTransitionTime("2026-01-01T00:00:00Z")
+        .build();
+  }
+}

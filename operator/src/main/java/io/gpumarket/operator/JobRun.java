@@ -3,6 +3,7 @@ package io.gpumarket.operator;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.gpumarket.api.v1alpha1.ComputeJob;
+import io.gpumarket.api.v1alpha1.ComputeJobSpec;
 import io.gpumarket.api.v1alpha1.ComputeJobStatus;
 import io.gpumarket.api.v1alpha1.GpuLease;
 import io.gpumarket.api.v1alpha1.GpuNode;
@@ -160,17 +161,7 @@ public class JobRun {
         return null;
       }
       leases.create(job);
-      waitFor(
-          job,
-          "AwaitingLease",
-          "asked the market for "
-              + spec.replicas
-              + " x "
-              + spec.gpu.perReplica
-              + " GPUs of "
-              + String.join(" or ", spec.gpu.models),
-          now,
-          false);
+      waitFor(job, "AwaitingLease", asked(spec), now, false);
       return WAIT;
     }
     if (!onDemand && lease == null) {
@@ -214,10 +205,13 @@ public class JobRun {
           Conditions.find(lease.getStatus() == null ? null : lease.getStatus().conditions, "Bound")
               .map(c -> c.getReason())
               .orElse("AwaitingLease");
+      // Until the lease says more, the job's own lease is as it was made: one status write fewer.
       String message =
-          lease.getStatus() == null || lease.getStatus().message == null
-              ? "waiting for the market to bind GpuLease " + JobLeases.name(job)
-              : lease.getStatus().message;
+          lease.getStatus() != null && lease.getStatus().message != null
+              ? lease.getStatus().message
+              : onDemand
+                  ? asked(spec)
+                  : "waiting for the market to bind GpuLease " + JobLeases.name(job);
       waitFor(job, reason, message, now, false);
       return WAIT;
     }
@@ -290,6 +284,15 @@ public class JobRun {
             + "/h",
         s.observedGeneration,
         now);
+  }
+
+  private static String asked(ComputeJobSpec spec) {
+    return "asked the market for "
+        + spec.replicas
+        + " x "
+        + spec.gpu.perReplica
+        + " GPUs of "
+        + String.join(" or ", spec.gpu.models);
   }
 
   /** When the job fails for its deadline, or null without one. */

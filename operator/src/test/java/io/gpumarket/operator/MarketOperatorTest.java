@@ -63,6 +63,28 @@ class MarketOperatorTest {
 
   @Test
   void aJobRunsOnTheCheapestOfferAndReturnsItsGpusWhenItSucceeds() {
+    List<String> statuses = new java.util.concurrent.CopyOnWriteArrayList<>();
+    var watch =
+        cluster
+            .client
+            .resources(ComputeJob.class)
+            .inNamespace("team-a")
+            .withName("train")
+            .watch(
+                new io.fabric8.kubernetes.client.Watcher<>() {
+                  @Override
+                  public void eventReceived(Action action, ComputeJob j) {
+                    if (j.getStatus() != null) {
+                      String seen = j.getStatus().phase + ": " + j.getStatus().message;
+                      if (statuses.isEmpty() || !statuses.get(statuses.size() - 1).equals(seen)) {
+                        statuses.add(seen);
+                      }
+                    }
+                  }
+
+                  @Override
+                  public void onClose(io.fabric8.kubernetes.client.WatcherException e) {}
+                });
     fleet.create(Fleet.job("team-a", "train", List.of("h100-80gb"), 1, 4, "3.00"));
 
     await()
@@ -98,6 +120,20 @@ class MarketOperatorTest {
             .until(
                 () -> fleet.getJob("team-a", "train"),
                 j -> j.getStatus() != null && j.getStatus().phase == JobPhase.Scheduled);
+    // Bound at the first try, the job went from what it asked for straight to its pods.
+    await()
+        .atMost(Duration.ofSeconds(10))
+        .untilAsserted(() -> assertThat(statuses).anyMatch(st -> st.startsWith("Scheduled")));
+    watch.close();
+    assertThat(
+            statuses.subList(
+                0,
+                statuses.indexOf(
+                    statuses.stream()
+                        .filter(st -> st.startsWith("Scheduled"))
+                        .findFirst()
+                        .orElseThrow())))
+        .containsExactly("Pending: asked the market for 1 x 4 GPUs of h100-80gb");
     assertThat(job.getStatus().pricePerGpuHour).isEqualTo("2.10");
     assertThat(job.getStatus().offer.toString()).isEqualTo("bolt/h100");
     GpuLease lease = fleet.getLease("team-a", job.getStatus().lease);

@@ -24,24 +24,34 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.TreeMap;
 import java.util.stream.Collectors;
+import org.eclipse.microprofile.config.inject.ConfigProperty;
 
 /** Shows what an offer can sell now: capacity, leased, available and the largest free block. */
 @ControllerConfiguration(
     name = "gpuoffer",
     informer = @Informer(itemStore = LeanCaches.WithoutManagedFields.class))
 public class GpuOfferReconciler implements Reconciler<GpuOffer> {
-  /** How often a change of counts alone is written; see {@link #write}. */
-  static final Duration COUNTS_EVERY = Duration.ofSeconds(5);
+  /**
+   * How often a change of counts alone is written by default (see {@link #write}): as often as a
+   * kubelet reports its Node's status.
+   */
+  static final String COUNTS_EVERY = "PT10S";
 
   private final Map<ResourceID, Instant> lastWritten =
       new java.util.concurrent.ConcurrentHashMap<>();
   private final MarketCaches caches;
   private final EventRecorder events;
+  private final Duration countsEvery;
   private InformerEventSource<GpuNode, GpuOffer> nodes;
 
-  public GpuOfferReconciler(MarketCaches caches, EventRecorder events) {
+  public GpuOfferReconciler(
+      MarketCaches caches,
+      EventRecorder events,
+      @ConfigProperty(name = "gpumarket.offer.counts-interval", defaultValue = COUNTS_EVERY)
+          Duration countsEvery) {
     this.caches = caches;
     this.events = events;
+    this.countsEvery = countsEvery;
   }
 
   @Override
@@ -303,7 +313,7 @@ public class GpuOfferReconciler implements Reconciler<GpuOffer> {
 
   /**
    * Writes a changed status, but a change of counts alone (capacity, leased, available, largest
-   * block, and the Ready message that repeats them) at most every {@link #COUNTS_EVERY}: every bind
+   * block, and the Ready message that repeats them) at most every {@code countsEvery}: every bind
    * changes the counts of every offer selling the node, and the market decides from the nodes'
    * ledgers, not from these figures, so a busy market need not patch them for each lease.
    */
@@ -316,13 +326,13 @@ public class GpuOfferReconciler implements Reconciler<GpuOffer> {
     Instant now = Instant.now();
     Instant last = lastWritten.get(id);
     if (last != null
-        && now.isBefore(last.plus(COUNTS_EVERY))
+        && now.isBefore(last.plus(countsEvery))
         && !StatusDiff.changed(withoutCounts(before), withoutCounts(after))) {
       return UpdateControl.<GpuOffer>noUpdate()
-          .rescheduleAfter(Duration.between(now, last.plus(COUNTS_EVERY)));
+          .rescheduleAfter(Duration.between(now, last.plus(countsEvery)));
     }
     // Only the last few seconds matter, so older entries (deleted offers among them) can go.
-    lastWritten.values().removeIf(t -> t.isBefore(now.minus(COUNTS_EVERY)));
+    lastWritten.values().removeIf(t -> t.isBefore(now.minus(countsEvery)));
     lastWritten.put(id, now);
     return UpdateControl.patchStatus(offer);
   }

@@ -47,7 +47,7 @@ public final class TestOperator implements AutoCloseable {
             Duration.ofSeconds(5),
             0.01,
             options.acceptSimulatedGpus()));
-    operator.register(new GpuOfferReconciler(caches, events));
+    operator.register(new GpuOfferReconciler(caches, events, options.offerCountsInterval()));
     operator.register(
         new GpuLeaseReconciler(binder, quotas, metrics, caches, events, options.leaseRetention()));
     operator.register(new ComputeJobReconciler(caches, run));
@@ -57,13 +57,19 @@ public final class TestOperator implements AutoCloseable {
     return start(client, o -> {});
   }
 
-  /** Starts one with further settings: the benchmark's metrics and reconcile threads. */
+  /**
+   * Starts one with further settings (the benchmark's metrics and reconcile threads) and the
+   * operator's own timing where tests shorten it.
+   */
   public static TestOperator start(
       KubernetesClient client,
       java.util.function.Consumer<
               io.javaoperatorsdk.operator.api.config.ConfigurationServiceOverrider>
           settings) {
-    return start(client, settings, Options.TESTS);
+    return start(
+        client,
+        settings,
+        Options.TESTS.withOfferCountsInterval(Duration.parse(GpuOfferReconciler.COUNTS_EVERY)));
   }
 
   /**
@@ -72,16 +78,23 @@ public final class TestOperator implements AutoCloseable {
    * @param acceptSimulatedGpus whether a node whose agent simulates its GPUs can be verified: every
    *     agent of the tests simulates; the operator's default is not to
    * @param leaseRetention how long an ended lease of a deleted job is kept (default 30 days)
+   * @param offerCountsInterval how often offers' counts alone are written: tests wait for them, the
+   *     default is 10 s
    */
-  record Options(boolean acceptSimulatedGpus, Duration leaseRetention) {
-    static final Options TESTS = new Options(true, Duration.ofDays(30));
+  record Options(
+      boolean acceptSimulatedGpus, Duration leaseRetention, Duration offerCountsInterval) {
+    static final Options TESTS = new Options(true, Duration.ofDays(30), Duration.ofSeconds(1));
 
     Options withAcceptSimulatedGpus(boolean accept) {
-      return new Options(accept, leaseRetention);
+      return new Options(accept, leaseRetention, offerCountsInterval);
     }
 
     Options withLeaseRetention(Duration keep) {
-      return new Options(acceptSimulatedGpus, keep);
+      return new Options(acceptSimulatedGpus, keep, offerCountsInterval);
+    }
+
+    Options withOfferCountsInterval(Duration every) {
+      return new Options(acceptSimulatedGpus, leaseRetention, every);
     }
   }
 

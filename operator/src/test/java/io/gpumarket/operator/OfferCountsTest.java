@@ -1,0 +1,87 @@
+package io.gpumarket.operator;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import io.fabric8.kubernetes.client.Watcher;
+import io.fabric8.kubernetes.client.WatcherException;
+import io.gpumarket.api.v1alpha1.GpuOffer;
+import io.gpumarket.api.v1alpha1.Tier;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CopyOnWriteArrayList;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Every bind changes the counts of the offers selling its node; a busy market writes them at a
+ * bounded rate, and they end up right.
+ */
+class OfferCountsTest {
+
+  @Test
+  void anOffersCountsAreWrittenAtMostOncePerIntervalAndEndUpRight() {
+    Duration interval = Duration.ofSeconds(3);
+    try (MockCluster cluster = new MockCluster()) {
+      Fleet fleet = cluster.fleet;
+      fleet.namespace("team-a", Map.of("gpumarket.io/tenant", "true"));
+      fleet.namespace("acme", Map.of());
+      fleet.gpuNode("dc-1", "acme", Tier.DATACENTER, "eu-west", "h100-80gb", 8);
+      fleet.offer("acme", "h100", "acme", "h100-80gb", "2.40");
+      List<Instant> countWrites = new CopyOnWriteArrayList<>();
+      List<Integer> available = new CopyOnWriteArrayList<>();
+      try (var watch =
+              cluster
+                  .client
+                  .resources(GpuOffer.class)
+                  .inNamespace("acme")
+                  .withName("h100")
+                  .watch(
+                      new Watcher<>() {
+                        @Override
+                        public void eventReceived(Action action, GpuOffer offer) {
+                          // Counts of a Ready offer: changes of its conditions are written at once.
+                          Integer now =
+                              offer.getStatus() == null
+                                      || !Conditions.isTrue(offer.getStatus().conditions, "Ready")
+                                  ? null
+                                  : offer.getStatus().availableGpus;
+                          if (now != null
+                              && (available.isEmpty()
+                                  || !available.get(available.size() - 1).equals(now))) {
+                            available.add(now);
+                            countWrites.add(Instant.now());
+                          }
+                        }
+
+                        @Override
+                        public void onClose(WatcherException e) {}
+                      });
+          TestOperator operator =
+              TestOperator.start(
+                  cluster.client, TestOperator.Options.TESTS.withOfferCountsInterval(interval))) {
+        await()
+            .atMost(Duration.ofSeconds(20))
+            .until(() -> !available.isEmpty() && available.get(available.size() - 1) == 8);
+
+        for (int i = 0; i < 6; i++) {
+          fleet.create(Fleet.job("team-a", "j" + i, List.of("h100-80gb"), 1, 1, "3.00"));
+        }
+
+        await()
+            .atMost(Duration.ofSeconds(30))
+            .untilAsserted(() -> assertThat(available.get(available.size() - 1)).isEqualTo(2));
+        List<Duration> gaps = new ArrayList<>();
+        for (int i = 1; i < countWrites.size(); i++) {
+          gaps.add(Duration.between(countWrites.get(i - 1), countWrites.get(i)));
+        }
+        // Six binds within a second or so, yet few writes, apart by the interval (less the watch's
+        // jitter).
+        assertThat(available).hasSizeLessThan(5);
+        assertThat(gaps).allSatisfy(g -> assertThat(g).isGreaterThan(interval.minusMillis(500)));
+      }
+    }
+  }
+}

@@ -1,7 +1,5 @@
 package io.gpumarket.bench;
 
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.Namespace;
 import io.fabric8.kubernetes.api.model.Pod;
@@ -10,9 +8,6 @@ import io.fabric8.kubernetes.client.ConfigBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientBuilder;
 import io.fabric8.kubernetes.client.dsl.NonDeletingOperation;
-import io.fabric8.kubernetes.client.http.HttpClient;
-import io.fabric8.kubernetes.client.http.HttpRequest;
-import io.fabric8.kubernetes.client.http.HttpResponse;
 import io.fabric8.kubernetes.client.informers.ResourceEventHandler;
 import io.fabric8.kubernetes.client.informers.SharedIndexInformer;
 import io.gpumarket.api.v1alpha1.ComputeJob;
@@ -56,6 +51,9 @@ import java.util.concurrent.atomic.LongAdder;
  */
 final class EndToEnd {
   static final long TIMEOUT_MS = Long.getLong("bench.e2eTimeoutSeconds", 900) * 1000;
+
+  /** The operator's reconcile threads (its default), and so the ceiling's writers. */
+  static final int RECONCILE_THREADS = 8;
 
   private EndToEnd() {}
 
@@ -125,7 +123,9 @@ final class EndToEnd {
 
       TestOperator operator =
           TestOperator.start(
-              client, o -> o.withMetrics(reconciles).withConcurrentReconciliationThreads(8));
+              client,
+              o ->
+                  o.withMetrics(reconciles).withConcurrentReconciliationThreads(RECONCILE_THREADS));
       try {
         awaitFleetReady(admin, w);
         // A large fleet is never quiet: each GpuNode's uptime history is written every five
@@ -224,8 +224,14 @@ final class EndToEnd {
         operator.close();
         pods.close();
       }
-      Map<String, Object> ceiling = ceiling(admin, counter, out);
-      out.putAll(ceiling);
+      @SuppressWarnings("unchecked")
+      Map<String, Double> perJob =
+          (Map<String, Double>) out.get("writesPerBoundJobByKindBesidesIdle");
+      if (perJob != null && !perJob.isEmpty()) {
+        out.putAll(
+            new Ceiling(admin, RECONCILE_THREADS, Integer.getInteger("bench.rawWrites", 200))
+                .measure(counter, perJob, ((Number) out.get("jobsPerSecond")).doubleValue()));
+      }
       out.put("run", true);
     } finally {
       if (server != null) {
@@ -528,151 +534,6 @@ final class EndToEnd {
       }
     }
     return report;
-  }
-
-  /**
-   * The API server's raw rate for the operator's writes: each kind of write the operator made,
-   * replayed from a sample on the same server, with as many objects stored, one at a time. The
-   * ceiling is the jobs per second the server could take if it did nothing but those writes.
-   */
-  private static Map<String, Object> ceiling(
-      KubernetesClient admin, ApiCounter counter, Map<String, Object> run) throws Exception {
-    Map<String, Object> out = new LinkedHashMap<>();
-    @SuppressWarnings("unchecked")
-    Map<String, Double> perJob =
-        (Map<String, Double>) run.get("writesPerBoundJobByKindBesidesIdle");
-    if (perJob == null || perJob.isEmpty()) {
-      return out;
-    }
-    ObjectMapper json = new ObjectMapper();
-    HttpClient http = admin.getHttpClient();
-    Map<String, Double> rates = new TreeMap<>();
-    double secondsPerJob = 0;
-    long replayed = 0;
-    double replaySeconds = 0;
-    int n = Integer.getInteger("bench.rawWrites", 200);
-    for (var e : perJob.entrySet()) {
-      List<ApiCounter.Sample> samples = counter.samples.get(e.getKey());
-      if (samples == null || samples.isEmpty()) {
-        continue;
-      }
-      ApiCounter.Sample s = samples.get(0);
-      long elapsed = 0;
-      int ok = 0;
-      switch (s.method()) {
-        case "POST" -> {
-          for (int i = 0; i < n; i++) {
-            ObjectNode body = (ObjectNode) json.readTree(s.body());
-            ObjectNode meta = (ObjectNode) body.get("metadata");
-            String name = meta.has("name") ? meta.get("name").asText() : "raw";
-            meta.put("name", (name.length() > 40 ? name.substring(0, 40) : name) + "-raw-" + i);
-            meta.remove("resourceVersion");
-            meta.remove("uid");
-            meta.remove("generateName");
-            long t = System.nanoTime();
-            HttpResponse<String> r = send(http, "POST", s.uri(), s.contentType(), body.toString());
-            elapsed += System.nanoTime() - t;
-            ok += r.isSuccessful() ? 1 : 0;
-          }
-        }
-        case "PUT" -> {
-          String base = s.uri().replaceAll("/status$", "");
-          String current = send(http, "GET", base, null, null).body();
-          for (int i = 0; i < n && current != null; i++) {
-            long t = System.nanoTime();
-            HttpResponse<String> r = send(http, "PUT", s.uri(), "application/json", current);
-            elapsed += System.nanoTime() - t;
-            if (r.isSuccessful()) {
-              ok++;
-              current = r.body();
-            } else {
-              current = send(http, "GET", base, null, null).body();
-            }
-          }
-        }
-        case "PATCH" -> {
-          // The same patch again, less the resourceVersion precondition JOSDK adds.
-          String body = s.body();
-          String type = s.contentType();
-          if (body.startsWith("[")) {
-            var ops = json.readTree(body);
-            var kept = json.createArrayNode();
-            ops.forEach(
-                op -> {
-                  if (!op.path("path").asText().equals("/metadata/resourceVersion")) {
-                    kept.add(op);
-                  }
-                });
-            body = kept.toString();
-            type = type == null ? "application/json-patch+json" : type;
-          } else {
-            type = type == null ? "application/merge-patch+json" : type;
-          }
-          for (int i = 0; i < n; i++) {
-            long t = System.nanoTime();
-            HttpResponse<String> r = send(http, "PATCH", s.uri(), type, body);
-            elapsed += System.nanoTime() - t;
-            ok += r.isSuccessful() ? 1 : 0;
-          }
-        }
-        case "DELETE" -> {
-          String current = send(http, "GET", s.uri(), null, null).body();
-          List<String> copies = new ArrayList<>();
-          for (int i = 0; i < n && current != null; i++) {
-            ObjectNode body = (ObjectNode) json.readTree(current);
-            ObjectNode meta = (ObjectNode) body.get("metadata");
-            String name = meta.get("name").asText();
-            String copy = (name.length() > 40 ? name.substring(0, 40) : name) + "-raw-del-" + i;
-            meta.put("name", copy);
-            meta.remove("resourceVersion");
-            meta.remove("uid");
-            meta.remove("finalizers");
-            String collection = s.uri().substring(0, s.uri().lastIndexOf('/'));
-            if (send(http, "POST", collection, "application/json", body.toString())
-                .isSuccessful()) {
-              copies.add(collection + "/" + copy);
-            }
-          }
-          for (String uri : copies) {
-            long t = System.nanoTime();
-            HttpResponse<String> r = send(http, "DELETE", uri, null, null);
-            elapsed += System.nanoTime() - t;
-            ok += r.isSuccessful() ? 1 : 0;
-          }
-        }
-        default -> {}
-      }
-      if (ok == 0) {
-        System.err.printf(
-            "raw replay of %s failed: %s %s [%s] %s%n",
-            e.getKey(), s.method(), s.uri(), s.contentType(), s.body());
-        rates.put(e.getKey(), Double.NaN);
-        continue;
-      }
-      double rate = ok / (elapsed / 1e9);
-      rates.put(e.getKey(), rate);
-      secondsPerJob += e.getValue() / rate;
-      replayed += ok;
-      replaySeconds += elapsed / 1e9;
-    }
-    out.put("rawRatesPerSecondByKind", rates);
-    out.put("rawWritesPerSecond", replayed / Math.max(replaySeconds, 1e-9));
-    double ceiling = 1 / secondsPerJob;
-    out.put("ceilingJobsPerSecond", ceiling);
-    out.put("fractionOfCeiling", ((Number) run.get("jobsPerSecond")).doubleValue() / ceiling);
-    return out;
-  }
-
-  private static HttpResponse<String> send(
-      HttpClient http, String method, String uri, String contentType, String body)
-      throws Exception {
-    HttpRequest.Builder b = http.newHttpRequestBuilder().uri(uri);
-    if (body != null) {
-      b.method(method, contentType == null ? "application/json" : contentType, body);
-    } else if (!method.equals("GET")) {
-      b.method(method, "application/json", "");
-    }
-    return http.sendAsync(b.build(), String.class).get(60, TimeUnit.SECONDS);
   }
 
   /** Counts reconciles by kind, through JOSDK's metrics hook. */

@@ -1,0 +1,254 @@
+package io.gpumarket.bench;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.http.HttpClient;
+import io.fabric8.kubernetes.client.http.HttpRequest;
+import io.fabric8.kubernetes.client.http.HttpResponse;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.concurrent.Callable;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * The API server's raw rate for the operator's writes: each kind of write the operator made,
+ * replayed on the same server, with as many objects stored, by as many writers at once as the
+ * operator has reconcile threads. The ceiling is the jobs per second the server could take if it
+ * did nothing but those writes.
+ *
+ * <p>Creates are replayed from a sample under new names, deletes on copies made beforehand (not
+ * timed). Updates and patches are replayed as updates that change the object (an annotation, or a
+ * status's observedGeneration), each writer on an object of its own of the same kind: the
+ * operator's own patch, sent again, would change nothing, and an API server does not store a write
+ * that changes nothing.
+ */
+final class Ceiling {
+  private static final ObjectMapper JSON = new ObjectMapper();
+  private static final Pattern OBJECT =
+      Pattern.compile(
+          "^(?<base>.*?/(?:api/v1|apis/[^/]+/[^/]+))(?:/namespaces/(?<ns>[^/]+))?"
+              + "/(?<plural>[^/]+)/(?<name>[^/?]+)(?<status>/status)?(?:\\?.*)?$");
+
+  private final HttpClient http;
+  private final int writers;
+  private final int writes;
+
+  Ceiling(KubernetesClient admin, int writers, int writes) {
+    this.http = admin.getHttpClient();
+    this.writers = writers;
+    this.writes = writes;
+  }
+
+  /** What one kind of write achieved: the writes that succeeded and the wall-clock seconds. */
+  record Rate(int ok, double seconds, int writers) {
+    double perSecond() {
+      return ok / Math.max(seconds, 1e-9);
+    }
+  }
+
+  /**
+   * Measures every kind of write in {@code perJob} (writes of that kind per bound job) and returns
+   * the figures for the report.
+   */
+  Map<String, Object> measure(ApiCounter counter, Map<String, Double> perJob, double jobsPerSecond)
+      throws Exception {
+    Map<String, Object> out = new LinkedHashMap<>();
+    Map<String, Double> rates = new TreeMap<>();
+    double secondsPerJob = 0;
+    long replayed = 0;
+    double replaySeconds = 0;
+    for (var e : perJob.entrySet()) {
+      List<ApiCounter.Sample> samples = counter.samples.get(e.getKey());
+      if (samples == null || samples.isEmpty()) {
+        continue;
+      }
+      ApiCounter.Sample s = samples.get(0);
+      Rate rate = replay(s);
+      if (rate == null || rate.ok() == 0) {
+        System.err.printf(
+            "raw replay of %s failed: %s %s [%s] %s%n",
+            e.getKey(), s.method(), s.uri(), s.contentType(), s.body());
+        rates.put(e.getKey(), Double.NaN);
+        continue;
+      }
+      rates.put(e.getKey(), rate.perSecond());
+      secondsPerJob += e.getValue() / rate.perSecond();
+      replayed += rate.ok();
+      replaySeconds += rate.seconds();
+    }
+    out.put("rawWriters", writers);
+    out.put("rawRatesPerSecondByKind", rates);
+    out.put("rawWritesPerSecond", replayed / Math.max(replaySeconds, 1e-9));
+    double ceiling = 1 / secondsPerJob;
+    out.put("ceilingJobsPerSecond", ceiling);
+    out.put("fractionOfCeiling", jobsPerSecond / ceiling);
+    return out;
+  }
+
+  private Rate replay(ApiCounter.Sample s) throws Exception {
+    return switch (s.method()) {
+      case "POST" -> creates(s);
+      case "PUT", "PATCH" -> updates(s);
+      case "DELETE" -> deletes(s);
+      default -> null;
+    };
+  }
+
+  private Rate creates(ApiCounter.Sample s) throws Exception {
+    List<Callable<Integer>> work = new ArrayList<>();
+    for (int w = 0; w < writers; w++) {
+      int writer = w;
+      work.add(
+          () -> {
+            int ok = 0;
+            for (int i = writer; i < writes; i += writers) {
+              ObjectNode body = (ObjectNode) JSON.readTree(s.body());
+              ObjectNode meta = (ObjectNode) body.get("metadata");
+              String name = meta.has("name") ? meta.get("name").asText() : "raw";
+              meta.put("name", shorten(name) + "-raw-" + i);
+              meta.remove("resourceVersion");
+              meta.remove("uid");
+              meta.remove("generateName");
+              ok += send("POST", s.uri(), s.contentType(), body.toString()).isSuccessful() ? 1 : 0;
+            }
+            return ok;
+          });
+    }
+    return run(work);
+  }
+
+  /** Each writer updates an object of its own, of the kind and subresource the sample wrote. */
+  private Rate updates(ApiCounter.Sample s) throws Exception {
+    Matcher m = OBJECT.matcher(s.uri());
+    if (!m.matches()) {
+      return null;
+    }
+    boolean status = m.group("status") != null;
+    String collection = m.group("base") + "/" + m.group("plural");
+    JsonNode items =
+        JSON.readTree(send("GET", collection + "?limit=" + writers, null, null).body())
+            .path("items");
+    List<Callable<Integer>> work = new ArrayList<>();
+    int writer = 0;
+    for (JsonNode item : items) {
+      JsonNode meta = item.path("metadata");
+      String ns = meta.path("namespace").asText(null);
+      String self =
+          m.group("base")
+              + (ns == null ? "" : "/namespaces/" + ns)
+              + "/"
+              + m.group("plural")
+              + "/"
+              + meta.path("name").asText();
+      int share = writes / writers + (writer < writes % writers ? 1 : 0);
+      writer++;
+      work.add(
+          () -> {
+            int ok = 0;
+            ObjectNode current = (ObjectNode) item;
+            for (int i = 0; i < share; i++) {
+              change(current, status, i);
+              HttpResponse<String> r =
+                  send(
+                      "PUT",
+                      self + (status ? "/status" : ""),
+                      "application/json",
+                      current.toString());
+              if (r.isSuccessful()) {
+                ok++;
+                current = (ObjectNode) JSON.readTree(r.body());
+              } else {
+                current = (ObjectNode) JSON.readTree(send("GET", self, null, null).body());
+              }
+            }
+            return ok;
+          });
+    }
+    return work.isEmpty() ? null : run(work);
+  }
+
+  private static void change(ObjectNode object, boolean status, int i) {
+    if (status) {
+      JsonNode existing = object.get("status");
+      ObjectNode st = existing instanceof ObjectNode o ? o : object.putObject("status");
+      long generation = object.path("metadata").path("generation").asLong(1);
+      st.put("observedGeneration", generation + (i + 1) % 2);
+    } else {
+      ObjectNode meta = (ObjectNode) object.get("metadata");
+      JsonNode existing = meta.get("annotations");
+      ObjectNode annotations = existing instanceof ObjectNode o ? o : meta.putObject("annotations");
+      annotations.put("bench.gpumarket.io/raw", Integer.toString(i));
+    }
+  }
+
+  private Rate deletes(ApiCounter.Sample s) throws Exception {
+    String current = send("GET", s.uri(), null, null).body();
+    String collection = s.uri().substring(0, s.uri().lastIndexOf('/'));
+    List<String> copies = new ArrayList<>();
+    for (int i = 0; i < writes && current != null; i++) {
+      ObjectNode body = (ObjectNode) JSON.readTree(current);
+      ObjectNode meta = (ObjectNode) body.get("metadata");
+      String copy = shorten(meta.get("name").asText()) + "-raw-del-" + i;
+      meta.put("name", copy);
+      meta.remove("resourceVersion");
+      meta.remove("uid");
+      meta.remove("finalizers");
+      if (send("POST", collection, "application/json", body.toString()).isSuccessful()) {
+        copies.add(collection + "/" + copy);
+      }
+    }
+    List<Callable<Integer>> work = new ArrayList<>();
+    for (int w = 0; w < writers; w++) {
+      int writer = w;
+      work.add(
+          () -> {
+            int ok = 0;
+            for (int i = writer; i < copies.size(); i += writers) {
+              ok += send("DELETE", copies.get(i), null, null).isSuccessful() ? 1 : 0;
+            }
+            return ok;
+          });
+    }
+    return run(work);
+  }
+
+  /** Runs the writers at once and times them from the first write to the last. */
+  private Rate run(List<Callable<Integer>> work) throws Exception {
+    ExecutorService pool = Executors.newFixedThreadPool(work.size());
+    try {
+      long start = System.nanoTime();
+      int ok = 0;
+      for (Future<Integer> f : pool.invokeAll(work)) {
+        ok += f.get();
+      }
+      return new Rate(ok, (System.nanoTime() - start) / 1e9, work.size());
+    } finally {
+      pool.shutdownNow();
+    }
+  }
+
+  private static String shorten(String name) {
+    return name.length() > 40 ? name.substring(0, 40) : name;
+  }
+
+  private HttpResponse<String> send(String method, String uri, String contentType, String body)
+      throws Exception {
+    HttpRequest.Builder b = http.newHttpRequestBuilder().uri(uri);
+    if (body != null) {
+      b.method(method, contentType == null ? "application/json" : contentType, body);
+    } else if (!method.equals("GET")) {
+      b.method(method, "application/json", "");
+    }
+    return http.sendAsync(b.build(), String.class).get(60, TimeUnit.SECONDS);
+  }
+}

@@ -1,0 +1,41 @@
+package io.gpumarket.bench;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The end-to-end part on a tiny workload against the mock API server: the operator binds jobs, the
+ * invariants hold, and every kind of write it made is replayed for the ceiling by as many writers
+ * as it has reconcile threads. Not a timed test: it checks that the figures are there and sane.
+ */
+class EndToEndSmokeTest {
+
+  @Test
+  void theOperatorBindsJobsAndEveryKindOfItsWritesIsReplayedForTheCeiling() throws Exception {
+    System.setProperty("bench.rawWrites", "24");
+    Map<String, Object> e2e;
+    try {
+      e2e = EndToEnd.run(Workload.generate(Workload.Size.of("XS"), 42), null);
+    } finally {
+      System.clearProperty("bench.rawWrites");
+    }
+
+    assertThat(e2e.get("run")).isEqualTo(true);
+    assertThat(((Number) e2e.get("jobsBound")).intValue()).isPositive();
+    @SuppressWarnings("unchecked")
+    Map<String, Object> invariants = (Map<String, Object>) e2e.get("invariants");
+    assertThat(invariants.get("ok")).as("%s", invariants).isEqualTo(true);
+
+    assertThat(e2e.get("rawWriters")).isEqualTo(EndToEnd.RECONCILE_THREADS);
+    @SuppressWarnings("unchecked")
+    Map<String, Double> perJob = (Map<String, Double>) e2e.get("writesPerBoundJobByKind");
+    @SuppressWarnings("unchecked")
+    Map<String, Double> rates = (Map<String, Double>) e2e.get("rawRatesPerSecondByKind");
+    assertThat(rates.keySet()).containsAll(perJob.keySet());
+    assertThat(rates.values()).allSatisfy(r -> assertThat(r).isFinite().isPositive());
+    double fraction = ((Number) e2e.get("fractionOfCeiling")).doubleValue();
+    assertThat(fraction).isPositive();
+  }
+}

@@ -141,6 +141,9 @@ final class Ceiling {
     List<Callable<Integer>> work = new ArrayList<>();
     int writer = 0;
     for (JsonNode item : items) {
+      if (work.size() == writers) {
+        break; // a server may ignore the limit
+      }
       JsonNode meta = item.path("metadata");
       String ns = meta.path("namespace").asText(null);
       String self =

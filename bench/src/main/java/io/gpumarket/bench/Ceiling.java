@@ -105,13 +105,10 @@ final class Ceiling {
   }
 
   private Rate creates(ApiCounter.Sample s) throws Exception {
-    List<Callable<Integer>> work = new ArrayList<>();
-    for (int w = 0; w < writers; w++) {
-      int writer = w;
-      work.add(
-          () -> {
-            int ok = 0;
-            for (int i = writer; i < writes; i += writers) {
+    return run(
+        spread(
+            writes,
+            i -> {
               ObjectNode body = (ObjectNode) JSON.readTree(s.body());
               ObjectNode meta = (ObjectNode) body.get("metadata");
               String name = meta.has("name") ? meta.get("name").asText() : "raw";
@@ -119,12 +116,30 @@ final class Ceiling {
               meta.remove("resourceVersion");
               meta.remove("uid");
               meta.remove("generateName");
-              ok += send("POST", s.uri(), s.contentType(), body.toString()).isSuccessful() ? 1 : 0;
+              return send("POST", s.uri(), s.contentType(), body.toString()).isSuccessful();
+            }));
+  }
+
+  /** One write of a replay: the i-th, true if it succeeded. */
+  private interface Write {
+    boolean send(int i) throws Exception;
+  }
+
+  /** Writes 0 to count - 1, dealt round to the writers. */
+  private List<Callable<Integer>> spread(int count, Write write) {
+    List<Callable<Integer>> work = new ArrayList<>();
+    for (int w = 0; w < writers; w++) {
+      int writer = w;
+      work.add(
+          () -> {
+            int ok = 0;
+            for (int i = writer; i < count; i += writers) {
+              ok += write.send(i) ? 1 : 0;
             }
             return ok;
           });
     }
-    return run(work);
+    return work;
   }
 
   /** Each writer updates an object of its own, of the kind and subresource the sample wrote. */
@@ -210,19 +225,8 @@ final class Ceiling {
         copies.add(collection + "/" + copy);
       }
     }
-    List<Callable<Integer>> work = new ArrayList<>();
-    for (int w = 0; w < writers; w++) {
-      int writer = w;
-      work.add(
-          () -> {
-            int ok = 0;
-            for (int i = writer; i < copies.size(); i += writers) {
-              ok += send("DELETE", copies.get(i), null, null).isSuccessful() ? 1 : 0;
-            }
-            return ok;
-          });
-    }
-    return run(work);
+    return run(
+        spread(copies.size(), i -> send("DELETE", copies.get(i), null, null).isSuccessful()));
   }
 
   /** Runs the writers at once and times them from the first write to the last. */

@@ -2,18 +2,13 @@ package io.gpumarket.operator;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.fabric8.kubernetes.api.model.Condition;
-import io.fabric8.kubernetes.api.model.ConditionBuilder;
 import io.fabric8.kubernetes.api.model.Namespace;
 import io.fabric8.kubernetes.client.KubernetesClientException;
 import io.gpumarket.api.v1alpha1.GpuAllocation;
 import io.gpumarket.api.v1alpha1.GpuLease;
 import io.gpumarket.api.v1alpha1.GpuNode;
-import io.gpumarket.api.v1alpha1.GpuNodeStatus;
 import io.gpumarket.api.v1alpha1.GpuOffer;
 import io.gpumarket.api.v1alpha1.Tier;
-import io.gpumarket.api.v1alpha1.TierRequirement;
-import io.gpumarket.api.v1alpha1.UptimeStatus;
 import io.gpumarket.market.Decision;
 import io.gpumarket.market.Placement;
 import io.gpumarket.market.PlacementRequest;
@@ -48,16 +43,9 @@ class LeaseBinderTest {
       LeaseBinder binder = new LeaseBinder(cluster.client, metrics());
 
       // The first bind takes all of one node and stalls just before writing its ledger.
-      CountDownLatch writing = new CountDownLatch(1);
-      CountDownLatch resume = new CountDownLatch(1);
-      caches.stallBeforeWriting(
-          "first",
-          () -> {
-            writing.countDown();
-            await(resume);
-          });
+      CountDownLatch resume = caches.stallBeforeWriting("first");
       Future<Decision> first = pool.submit(() -> binder.bind(lease("first"), request(8), caches));
-      assertThat(writing.await(10, TimeUnit.SECONDS)).isTrue();
+      caches.awaitStalled();
 
       Future<Decision> second = pool.submit(() -> binder.bind(lease("second"), request(8), caches));
       // Were the binder locked across the write, this would wait for the stalled one.
@@ -81,16 +69,9 @@ class LeaseBinderTest {
       Caches caches = new Caches(cluster);
       LeaseBinder binder = new LeaseBinder(cluster.client, metrics());
 
-      CountDownLatch writing = new CountDownLatch(1);
-      CountDownLatch resume = new CountDownLatch(1);
-      caches.stallBeforeWriting(
-          "first",
-          () -> {
-            writing.countDown();
-            await(resume);
-          });
+      CountDownLatch resume = caches.stallBeforeWriting("first");
       Future<Decision> first = pool.submit(() -> binder.bind(lease("first"), request(3), caches));
-      assertThat(writing.await(10, TimeUnit.SECONDS)).isTrue();
+      caches.awaitStalled();
       // Decided while the first bind's write is under way: its GPUs count as taken already.
       var binding = new java.util.concurrent.atomic.AtomicReference<Thread>();
       Future<Decision> second =
@@ -179,12 +160,7 @@ class LeaseBinderTest {
     fleet.namespace("tenant", Map.of("gpumarket.io/tenant", "true"));
     for (int i = 0; i < hosts; i++) {
       GpuNode host = fleet.gpuNode("h" + i, "acme", Tier.DATACENTER, "eu", "h100-80gb", gpus);
-      GpuNodeStatus status = new GpuNodeStatus();
-      status.allocatableGpus = gpus;
-      status.leasedGpus = 0;
-      status.conditions = List.of(ready());
-      status.uptime = new UptimeStatus();
-      host.setStatus(status);
+      host.setStatus(MarketSnapshotTest.status(gpus, true));
       cluster.client.resources(GpuNode.class).resource(host).updateStatus();
     }
     fleet.offer("acme", "h100", "acme", "h100-80gb", "2.40");
@@ -225,9 +201,25 @@ class LeaseBinderTest {
       offers = cluster.client.resources(GpuOffer.class).inAnyNamespace().list().getItems();
     }
 
-    /** Runs {@code stall} on the thread binding {@code lease} once it is about to write a node. */
-    void stallBeforeWriting(String lease, Runnable stall) {
-      stalls.put(lease, stall);
+    private final CountDownLatch stalledOne = new CountDownLatch(1);
+
+    /**
+     * Stalls the thread binding {@code lease} once it is about to write a node, until the latch
+     * returned is counted down.
+     */
+    CountDownLatch stallBeforeWriting(String lease) {
+      CountDownLatch resume = new CountDownLatch(1);
+      stalls.put(
+          lease,
+          () -> {
+            stalledOne.countDown();
+            await(resume);
+          });
+      return resume;
+    }
+
+    void awaitStalled() throws InterruptedException {
+      assertThat(stalledOne.await(10, TimeUnit.SECONDS)).as("a bind stalled").isTrue();
     }
 
     @Override
@@ -265,40 +257,14 @@ class LeaseBinderTest {
 
   private static GpuLease lease(String name) {
     BINDING.set(name);
-    GpuLease lease = new GpuLease();
-    lease.getMetadata().setNamespace("tenant");
-    lease.getMetadata().setName(name);
-    lease.getMetadata().setUid("uid-" + name);
-    return lease;
+    return MarketSnapshotTest.lease(name);
   }
 
   private static PlacementRequest request(int gpus) {
-    return new PlacementRequest(
-        "tenant",
-        List.of("h100-80gb"),
-        TierRequirement.ANY,
-        Set.of(),
-        null,
-        false,
-        1,
-        gpus,
-        null,
-        "USD",
-        null,
-        null);
+    return MarketSnapshotTest.request(gpus);
   }
 
   private static String name(GpuNode node) {
     return node.getMetadata().getName();
-  }
-
-  private static Condition ready() {
-    return new ConditionBuilder()
-        .withType("Ready")
-        .withStatus("True")
-        .withReason("Test")
-        .withMessage("")
-        .withLastTransitionTime("2026-01-01T00:00:00Z")
-        .build();
   }
 }

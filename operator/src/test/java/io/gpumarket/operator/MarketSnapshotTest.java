@@ -199,7 +199,8 @@ class MarketSnapshotTest {
     }
   }
 
-  private static GpuLease lease(String name) {
+  /** A pending lease in namespace {@code tenant}. */
+  static GpuLease lease(String name) {
     GpuLease lease = new GpuLease();
     lease.getMetadata().setNamespace("tenant");
     lease.getMetadata().setName(name);
@@ -207,7 +208,8 @@ class MarketSnapshotTest {
     return lease;
   }
 
-  private static PlacementRequest request(int gpus) {
+  /** A request for one block of this many h100-80gb GPUs from namespace {@code tenant}. */
+  static PlacementRequest request(int gpus) {
     return new PlacementRequest(
         "tenant",
         List.of("h100-80gb"),
@@ -331,7 +333,7 @@ class MarketSnapshotTest {
     return n;
   }
 
-  private static GpuNodeStatus status(int allocatable, boolean ready) {
+  static GpuNodeStatus status(int allocatable, boolean ready) {
     GpuNodeStatus status = new GpuNodeStatus();
     status.allocatableGpus = allocatable;
     status.leasedGpus = 0;

@@ -25,14 +25,15 @@ import java.util.function.Function;
  * before each, instead of built from them every time: at 5,000 GpuNodes and 10,000 offers a build
  * takes tens of milliseconds, bringing it up to date after a bind well under one.
  *
- * <p>It follows the caches, not the binder's own decisions: before each decision it compares every
+ * <p>It follows the caches, not the binder's own decisions, but for the GPUs of decisions whose
+ * ledger writes are still under way ({@link #hold}): before each decision it compares every
  * GpuNode's resourceVersion and every GpuOffer's uid and generation with those it last read, and
  * applies what changed (a node's state and ledger, an offer's spec, the GPUs leased through each
- * offer). So it answers as {@link MarketView#market} built from the same caches would; when the
- * caches are stale, so is it, and the ledger's resourceVersion-checked writes refuse what it got
- * wrong, as they refused what a market built from stale caches got wrong. A node added, removed,
- * relabelled or turned valid or invalid changes which nodes offers select: the market is then built
- * again. Not thread-safe; a caller keeps one per set of caches.
+ * offer). So, holds under way aside, it answers as {@link MarketView#market} built from the same
+ * caches would; when the caches are stale, so is it, and the ledger's resourceVersion-checked
+ * writes refuse what it got wrong, as they refused what a market built from stale caches got wrong.
+ * A node added, removed, relabelled or turned valid or invalid changes which nodes offers select:
+ * the market is then built again. Not thread-safe; a caller keeps one per set of caches.
  */
 public final class MarketSnapshot {
   private Market market;
@@ -178,7 +179,7 @@ public final class MarketSnapshot {
       if (e.getValue().offer().id().equals(id)) {
         for (var onNode : e.getValue().gpusByNode().entrySet()) {
           SeenNode seen = this.nodes.get(onNode.getKey());
-          if (seen != null && !holds(seen.node, e.getKey())) {
+          if (seen != null && seen.valid && !holds(seen.node, e.getKey())) {
             leased += onNode.getValue();
           }
         }

@@ -57,41 +57,12 @@ class MarketSnapshotTest {
    */
   @Test
   void keptUpToDateItDecidesAsAMarketBuiltFromTheSameCaches() {
-    for (int i = 0; i < 4; i++) {
-      namespace("t" + i, i % 2 == 0, i == 0);
-    }
-    for (int i = 0; i < 30; i++) {
-      GpuNode n = randomNode("n" + i);
-      nodes.put(name(n), n);
-    }
-    for (int i = 0; i < 24; i++) {
-      GpuOffer o = randomOffer(PROVIDERS[i % 3], "o" + i);
-      offers.put(MarketView.idOf(o), o);
-    }
+    randomFleet();
     MarketSnapshot snapshot = new MarketSnapshot();
     int structural = 0;
     int steps = 600;
     for (int step = 0; step < steps; step++) {
-      int what = random.nextInt(20);
-      if (what < 8) {
-        changeLedger();
-      } else if (what < 10) {
-        changeHealth();
-      } else if (what < 13) {
-        changeOffer();
-      } else if (what < 15) {
-        touchOfferStatus();
-      } else if (what == 15) {
-        namespace("t" + random.nextInt(4), random.nextBoolean(), random.nextBoolean());
-      } else if (what == 16) {
-        structural++;
-        relabelOrInvalidate();
-      } else if (what == 17) {
-        structural++;
-        addOrRemoveNode();
-      } else {
-        addOrRemoveOffer();
-      }
+      structural += randomChange() ? 1 : 0;
       Collection<GpuNode> nodeList = List.copyOf(nodes.values());
       Collection<GpuOffer> offerList = List.copyOf(offers.values());
       Market kept = snapshot.market(nodeList, offerList, namespaces::get);
@@ -114,6 +85,156 @@ class MarketSnapshotTest {
     }
     // Built once at first, then again only when nodes came, went or changed labels or validity.
     assertThat(snapshot.builds()).isBetween(1L, structural + 1L).isLessThan(steps / 5);
+  }
+
+  /**
+   * Decisions taken and held while their ledger writes are under way: some land node by node, some
+   * fail and are forgotten, while everything else changes as above. The kept market answers as one
+   * built from the same caches with the GPUs still being written taken.
+   */
+  @Test
+  void holdsUnderWayCountAsTakenUntilTheirWritesLandOrAreForgotten() {
+    randomFleet();
+    MarketSnapshot snapshot = new MarketSnapshot();
+    Map<String, Writing> writing = new LinkedHashMap<>();
+    int held = 0;
+    int landed = 0;
+    int forgotten = 0;
+    for (int step = 0; step < 600; step++) {
+      int what = random.nextInt(10);
+      if (what < 5) {
+        randomChange();
+      } else if (what < 7 || writing.isEmpty()) {
+        Market kept =
+            snapshot.market(
+                List.copyOf(nodes.values()), List.copyOf(offers.values()), namespaces::get);
+        for (int tries = 0; tries < 8; tries++) {
+          if (kept.place(randomRequest()) instanceof Placement p) {
+            String uid = "w" + version++;
+            snapshot.hold(uid, p);
+            writing.put(uid, new Writing(p, new java.util.HashSet<>()));
+            held++;
+            break;
+          }
+        }
+      } else {
+        String uid = new ArrayList<>(writing.keySet()).get(random.nextInt(writing.size()));
+        Writing w = writing.get(uid);
+        if (random.nextInt(4) == 0) {
+          snapshot.forget(uid);
+          writing.remove(uid);
+          forgotten++;
+        } else {
+          String node =
+              w.placement.gpusByNode().keySet().stream()
+                  .filter(n -> !w.written.contains(n))
+                  .findFirst()
+                  .orElseThrow();
+          writeHold(uid, w.placement, node);
+          w.written.add(node);
+          if (w.written.containsAll(w.placement.gpusByNode().keySet())) {
+            snapshot.landed(uid);
+            writing.remove(uid);
+            landed++;
+          }
+        }
+      }
+      Collection<GpuNode> nodeList = List.copyOf(nodes.values());
+      Collection<GpuOffer> offerList = List.copyOf(offers.values());
+      Market kept = snapshot.market(nodeList, offerList, namespaces::get);
+      Market built = MarketView.market(nodeList, offerList, namespaces::get, null);
+      writing.values().forEach(w -> holdUnwritten(built, w));
+      for (GpuNode n : nodeList) {
+        assertThat(kept.node(name(n))).as("step %d", step).isEqualTo(built.node(name(n)));
+      }
+      for (GpuOffer o : offerList) {
+        ObjectRef id = MarketView.idOf(o);
+        assertThat(describe(kept.offer(id)))
+            .as("step %d", step)
+            .isEqualTo(describe(built.offer(id)));
+      }
+      for (int r = 0; r < 4; r++) {
+        PlacementRequest request = randomRequest();
+        assertThat(describe(kept.place(request)))
+            .as("step %d", step)
+            .isEqualTo(describe(built.place(request)));
+      }
+    }
+    assertThat(held).isGreaterThan(25);
+    assertThat(landed).isGreaterThan(10);
+    assertThat(forgotten).isGreaterThan(3);
+  }
+
+  /** A placement held while its writes are under way, and the nodes written so far. */
+  private record Writing(Placement placement, Set<String> written) {}
+
+  /** One ledger write of a bind under way: the node's ledger now holds the lease's GPUs. */
+  private void writeHold(String uid, Placement p, String node) {
+    GpuNode current = nodes.get(node);
+    if (current == null) {
+      return; // the node went away meanwhile; the write would have failed
+    }
+    GpuNode n = copy(current);
+    n.getStatus()
+        .allocations
+        .add(
+            new GpuAllocation(
+                new ObjectRef("t0", "l-" + uid), uid, p.offer().id(), p.gpusByNode().get(node)));
+    n.getStatus().leasedGpus =
+        n.getStatus().allocations.stream().mapToInt(GpuAllocation::gpus).sum();
+    put(n);
+  }
+
+  /** Takes in a freshly built market the GPUs of a hold not yet written, on nodes it knows. */
+  private static void holdUnwritten(Market built, Writing w) {
+    List<String> blocks =
+        w.placement.blockNodes().stream()
+            .filter(n -> !w.written.contains(n) && built.node(n) != null)
+            .toList();
+    if (!blocks.isEmpty()) {
+      built.hold(
+          new Placement(
+              w.placement.offer(), w.placement.model(), blocks, w.placement.gpusPerBlock()));
+    }
+  }
+
+  private void randomFleet() {
+    for (int i = 0; i < 4; i++) {
+      namespace("t" + i, i % 2 == 0, i == 0);
+    }
+    for (int i = 0; i < 30; i++) {
+      GpuNode n = randomNode("n" + i);
+      nodes.put(name(n), n);
+    }
+    for (int i = 0; i < 24; i++) {
+      GpuOffer o = randomOffer(PROVIDERS[i % 3], "o" + i);
+      offers.put(MarketView.idOf(o), o);
+    }
+  }
+
+  /** One random change of the caches; true if it changes which nodes offers may select. */
+  private boolean randomChange() {
+    int what = random.nextInt(20);
+    if (what < 8) {
+      changeLedger();
+    } else if (what < 10) {
+      changeHealth();
+    } else if (what < 13) {
+      changeOffer();
+    } else if (what < 15) {
+      touchOfferStatus();
+    } else if (what == 15) {
+      namespace("t" + random.nextInt(4), random.nextBoolean(), random.nextBoolean());
+    } else if (what == 16) {
+      relabelOrInvalidate();
+      return true;
+    } else if (what == 17) {
+      addOrRemoveNode();
+      return true;
+    } else {
+      addOrRemoveOffer();
+    }
+    return false;
   }
 
   /**

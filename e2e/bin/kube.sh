@@ -16,6 +16,10 @@
 #   GPUMARKET_KUBE_OWNER_PID   `up`: a process whose end stops the cluster (a watchdog runs `down`
 #                              when it is gone, so a killed test JVM leaves nothing behind)
 #   GPUMARKET_KUBE_UP_TIMEOUT  `up`: seconds to wait for the cluster to be ready (default 120)
+#   GPUMARKET_KUBE_CONTROLLERS `up`: the controller manager's --controllers (default '*'). With no
+#                              kubelet, the node lifecycle controller marks every Node NotReady
+#                              40 s after it was created and evicts its pods; the benchmark, whose
+#                              fleet must stay up for an hour, runs with '*,-nodelifecycle'
 set -euo pipefail
 
 readonly KUBE_VERSION=v1.20.2
@@ -419,7 +423,7 @@ cmd_up() {
     --kubeconfig "${dir}/controller-manager.kubeconfig" \
     --port 0 --secure-port 0 \
     --leader-elect=false \
-    --controllers '*' \
+    --controllers "${GPUMARKET_KUBE_CONTROLLERS:-*}" \
     --use-service-account-credentials=true \
     --service-account-private-key-file "${dir}/pki/sa.key" \
     --root-ca-file "${dir}/pki/apiserver.crt" \

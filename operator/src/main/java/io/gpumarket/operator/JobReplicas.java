@@ -22,6 +22,9 @@ import java.util.Map;
 final class JobReplicas {
   static final Duration REFRESH = Duration.ofSeconds(30);
 
+  /** How soon a failed attempt's successor is started, if no pod event comes first. */
+  static final Duration NEXT_ATTEMPT = Duration.ofSeconds(2);
+
   private final KubernetesClient client;
   private final JobMemory memory;
   private final JobEnd end;
@@ -71,7 +74,14 @@ final class JobReplicas {
             job,
             EventReason.JobRetrying,
             "attempt " + (s.attempts - 1) + ": " + why + "; starting attempt " + s.attempts);
-        current = List.of();
+        // The next attempt's pods come in a later pass, once the API server has seen the failed
+        // attempt's pods gone: until the namespace's quota stops counting them, it refuses pods
+        // that need their GPUs.
+        s.phase = JobPhase.Scheduled;
+        s.message = "attempt " + (s.attempts - 1) + ": " + why + "; starting attempt " + s.attempts;
+        Conditions.set(
+            s.conditions, "Running", false, "PodsStarting", s.message, s.observedGeneration, now);
+        return NEXT_ATTEMPT;
       } else {
         return end.stop(
             job,

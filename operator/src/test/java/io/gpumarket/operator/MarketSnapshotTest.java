@@ -67,21 +67,7 @@ class MarketSnapshotTest {
       Collection<GpuOffer> offerList = List.copyOf(offers.values());
       Market kept = snapshot.market(nodeList, offerList, namespaces::get);
       Market built = MarketView.market(nodeList, offerList, namespaces::get, null);
-      for (GpuNode n : nodeList) {
-        assertThat(kept.node(name(n))).as("step %d", step).isEqualTo(built.node(name(n)));
-      }
-      for (GpuOffer o : offerList) {
-        ObjectRef id = MarketView.idOf(o);
-        assertThat(describe(kept.offer(id)))
-            .as("step %d", step)
-            .isEqualTo(describe(built.offer(id)));
-      }
-      for (int r = 0; r < 8; r++) {
-        PlacementRequest request = randomRequest();
-        assertThat(describe(kept.place(request)))
-            .as("step %d", step)
-            .isEqualTo(describe(built.place(request)));
-      }
+      assertAnswerAlike(kept, built, nodeList, offerList, 8, step);
     }
     // Built once at first, then again only when nodes came, went or changed labels or validity.
     assertThat(snapshot.builds()).isBetween(1L, structural + 1L).isLessThan(steps / 5);
@@ -144,25 +130,37 @@ class MarketSnapshotTest {
       Market kept = snapshot.market(nodeList, offerList, namespaces::get);
       Market built = MarketView.market(nodeList, offerList, namespaces::get, null);
       writing.values().forEach(w -> holdUnwritten(built, w));
-      for (GpuNode n : nodeList) {
-        assertThat(kept.node(name(n))).as("step %d", step).isEqualTo(built.node(name(n)));
-      }
-      for (GpuOffer o : offerList) {
-        ObjectRef id = MarketView.idOf(o);
-        assertThat(describe(kept.offer(id)))
-            .as("step %d", step)
-            .isEqualTo(describe(built.offer(id)));
-      }
-      for (int r = 0; r < 4; r++) {
-        PlacementRequest request = randomRequest();
-        assertThat(describe(kept.place(request)))
-            .as("step %d", step)
-            .isEqualTo(describe(built.place(request)));
-      }
+      assertAnswerAlike(kept, built, nodeList, offerList, 4, step);
     }
     assertThat(held).isGreaterThan(25);
     assertThat(landed).isGreaterThan(10);
     assertThat(forgotten).isGreaterThan(3);
+  }
+
+  /**
+   * The two markets hold the same node and offer states and decide {@code requests} random requests
+   * alike.
+   */
+  private void assertAnswerAlike(
+      Market kept,
+      Market built,
+      Collection<GpuNode> nodeList,
+      Collection<GpuOffer> offerList,
+      int requests,
+      int step) {
+    for (GpuNode n : nodeList) {
+      assertThat(kept.node(name(n))).as("step %d", step).isEqualTo(built.node(name(n)));
+    }
+    for (GpuOffer o : offerList) {
+      ObjectRef id = MarketView.idOf(o);
+      assertThat(describe(kept.offer(id))).as("step %d", step).isEqualTo(describe(built.offer(id)));
+    }
+    for (int r = 0; r < requests; r++) {
+      PlacementRequest request = randomRequest();
+      assertThat(describe(kept.place(request)))
+          .as("step %d", step)
+          .isEqualTo(describe(built.place(request)));
+    }
   }
 
   /** A placement held while its writes are under way, and the nodes written so far. */

@@ -2,19 +2,16 @@ package io.gpumarket.operator;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.fabric8.kubernetes.api.model.Namespace;
 import io.fabric8.kubernetes.client.KubernetesClientException;
 import io.gpumarket.api.v1alpha1.GpuAllocation;
 import io.gpumarket.api.v1alpha1.GpuLease;
 import io.gpumarket.api.v1alpha1.GpuNode;
-import io.gpumarket.api.v1alpha1.GpuOffer;
 import io.gpumarket.api.v1alpha1.Tier;
 import io.gpumarket.market.Decision;
 import io.gpumarket.market.Placement;
 import io.gpumarket.market.PlacementRequest;
 import io.gpumarket.market.Refusal;
 import java.util.ArrayList;
-import java.util.Collection;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -188,20 +185,15 @@ class LeaseBinderTest {
   }
 
   /** Informer caches shared by threads: they hold what was listed at the start and own writes. */
-  private static final class Caches implements LeaseBinder.Sources {
-    private final MockCluster cluster;
-    private final Map<String, GpuNode> nodes = new ConcurrentHashMap<>();
-    private final List<GpuOffer> offers;
+  /** A replica's caches that can stall one bind just before it writes its ledger. */
+  private static final class Caches extends ReplicaCaches {
     private final Map<String, Runnable> stalls = new ConcurrentHashMap<>();
     private final Set<String> stalled = ConcurrentHashMap.newKeySet();
+    private final CountDownLatch stalledOne = new CountDownLatch(1);
 
     Caches(MockCluster cluster) {
-      this.cluster = cluster;
-      cluster.client.resources(GpuNode.class).list().getItems().forEach(n -> nodes.put(name(n), n));
-      offers = cluster.client.resources(GpuOffer.class).inAnyNamespace().list().getItems();
+      super(cluster);
     }
-
-    private final CountDownLatch stalledOne = new CountDownLatch(1);
 
     /**
      * Stalls the thread binding {@code lease} once it is about to write a node, until the latch
@@ -223,32 +215,12 @@ class LeaseBinderTest {
     }
 
     @Override
-    public Collection<GpuNode> nodes() {
-      return new java.util.TreeMap<>(nodes).values();
-    }
-
-    @Override
     public GpuNode node(String name) {
       String binding = BINDING.get();
       if (binding != null && stalls.containsKey(binding) && stalled.add(binding)) {
         stalls.get(binding).run();
       }
-      return nodes.get(name);
-    }
-
-    @Override
-    public Collection<GpuOffer> offers() {
-      return offers;
-    }
-
-    @Override
-    public Namespace namespace(String name) {
-      return cluster.client.namespaces().withName(name).get();
-    }
-
-    @Override
-    public void wrote(GpuNode updated, GpuNode previous) {
-      nodes.put(name(updated), updated);
+      return super.node(name);
     }
   }
 

@@ -253,8 +253,8 @@ class MarketSnapshotTest {
       var metrics = new MarketMetrics(new MarketCaches());
       LeaseBinder a = new LeaseBinder(cluster.client, metrics);
       LeaseBinder b = new LeaseBinder(cluster.client, metrics);
-      Caches live = new Caches(cluster);
-      Caches lagging = new Caches(cluster);
+      ReplicaCaches live = new ReplicaCaches(cluster);
+      ReplicaCaches lagging = new ReplicaCaches(cluster);
 
       // Its own writes reach its caches; the other replica's do not.
       assertThat(b.bind(lease("first"), request(1), lagging)).isInstanceOf(Placement.class);
@@ -272,49 +272,6 @@ class MarketSnapshotTest {
       Decision again = b.bind(lease("third"), request(4), lagging);
       assertThat(again).isInstanceOf(Refusal.class);
       assertThat(((Refusal) again).message()).contains("has room for 0 of 1 block of 4");
-    }
-  }
-
-  /** Caches as a replica's informers hold them: they change only as this replica refreshes them. */
-  private static final class Caches implements LeaseBinder.Sources {
-    private final MockCluster cluster;
-    private final Map<String, GpuNode> nodes = new LinkedHashMap<>();
-    private List<GpuOffer> offers;
-
-    Caches(MockCluster cluster) {
-      this.cluster = cluster;
-      refresh();
-    }
-
-    Caches refresh() {
-      cluster.client.resources(GpuNode.class).list().getItems().forEach(n -> nodes.put(name(n), n));
-      offers = cluster.client.resources(GpuOffer.class).inAnyNamespace().list().getItems();
-      return this;
-    }
-
-    @Override
-    public Collection<GpuNode> nodes() {
-      return List.copyOf(nodes.values());
-    }
-
-    @Override
-    public GpuNode node(String name) {
-      return nodes.get(name);
-    }
-
-    @Override
-    public Collection<GpuOffer> offers() {
-      return offers;
-    }
-
-    @Override
-    public Namespace namespace(String name) {
-      return cluster.client.namespaces().withName(name).get();
-    }
-
-    @Override
-    public void wrote(GpuNode updated, GpuNode previous) {
-      nodes.put(name(updated), updated);
     }
   }
 

@@ -57,10 +57,13 @@ final class Ceiling {
   }
 
   /**
-   * Measures every kind of write in {@code perJob} (writes of that kind per bound job) and returns
-   * the figures for the report.
+   * Measures every kind of write in {@code perJob} (writes of that kind per bound job), replaying
+   * the first of its {@code sampleWrites}, and returns the figures for the report.
    */
-  Map<String, Object> measure(ApiCounter counter, Map<String, Double> perJob, double jobsPerSecond)
+  Map<String, Object> measure(
+      Map<String, List<ApiCounter.Sample>> sampleWrites,
+      Map<String, Double> perJob,
+      double jobsPerSecond)
       throws Exception {
     Map<String, Object> out = new LinkedHashMap<>();
     Map<String, Double> rates = new TreeMap<>();
@@ -68,7 +71,7 @@ final class Ceiling {
     long replayed = 0;
     double replaySeconds = 0;
     for (var e : perJob.entrySet()) {
-      List<ApiCounter.Sample> samples = counter.samples.get(e.getKey());
+      List<ApiCounter.Sample> samples = sampleWrites.get(e.getKey());
       if (samples == null || samples.isEmpty()) {
         continue;
       }

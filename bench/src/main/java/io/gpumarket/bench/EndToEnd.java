@@ -19,12 +19,8 @@ import io.gpumarket.market.Placement;
 import io.gpumarket.market.PlacementRequest;
 import io.gpumarket.operator.Labels;
 import io.gpumarket.operator.MarketView;
-import io.gpumarket.operator.TestOperator;
-import io.javaoperatorsdk.operator.api.monitoring.Metrics;
-import io.javaoperatorsdk.operator.api.reconciler.RetryInfo;
 import java.io.BufferedReader;
 import java.io.InputStreamReader;
-import java.lang.management.ManagementFactory;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -38,12 +34,12 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.LongAdder;
 
 /**
  * The operator end to end through an API server: from jobs created to pods created. The API server
- * is fabric8's mock in a child process, or the cluster of a kubeconfig. The operator is wired as
- * its tests wire it ({@link TestOperator}), with its requests counted on its own client.
+ * is fabric8's mock in a child process, or the cluster of a kubeconfig. The operator runs in a JVM
+ * of its own ({@link OperatorJvm}), wired as its tests wire it, with its requests counted on its
+ * own client.
  *
  * <p>The jobs are the workload's first jobs up to {@link Quality#LOAD} of the fleet's GPUs, all
  * created at once. No node agent runs, so hosts have no uptime history and are not verified: the
@@ -61,33 +57,22 @@ final class EndToEnd {
     java.util.logging.Logger.getLogger("").setLevel(java.util.logging.Level.WARNING);
     Map<String, Object> out = new LinkedHashMap<>();
     Process server = null;
-    Config config;
+    String masterUrl = null;
     if (kubeconfig == null) {
       server = startMock();
       String url = new BufferedReader(new InputStreamReader(server.getInputStream())).readLine();
       if (url == null || !url.startsWith("url ")) {
         throw new IllegalStateException("the mock API server did not start: " + url);
       }
-      config =
-          new ConfigBuilder()
-              .withMasterUrl(url.substring(4))
-              .withTrustCerts(true)
-              .withNamespace("default")
-              .build();
+      masterUrl = url.substring(4);
       out.put("apiServer", "fabric8 mock (CRUD, strict), own process");
-    } else {
-      config = Config.fromKubeconfig(Files.readString(Path.of(kubeconfig)));
+    }
+    Config config = config(masterUrl, kubeconfig);
+    if (kubeconfig != null) {
       out.put("apiServer", "kubeconfig " + kubeconfig + " (" + config.getMasterUrl() + ")");
     }
-    config.setRequestTimeout(60_000);
-    ApiCounter counter = new ApiCounter();
-    ReconcileCounter reconciles = new ReconcileCounter();
-    try (KubernetesClient admin = new KubernetesClientBuilder().withConfig(config).build();
-        KubernetesClient client =
-            new KubernetesClientBuilder()
-                .withConfig(config)
-                .withHttpClientBuilderConsumer(b -> b.addOrReplaceInterceptor("bench", counter))
-                .build()) {
+    out.put("operatorJvm", "own process, -Xmx" + OperatorJvm.heap());
+    try (KubernetesClient admin = new KubernetesClientBuilder().withConfig(config).build()) {
       io.gpumarket.operator.sandbox.Sandbox.installCrds(admin);
       long t0 = System.nanoTime();
       createFleet(admin, w);
@@ -121,16 +106,13 @@ final class EndToEnd {
                     public void onDelete(Pod pod, boolean unknown) {}
                   });
 
-      TestOperator operator =
-          TestOperator.start(
-              client,
-              o ->
-                  o.withMetrics(reconciles).withConcurrentReconciliationThreads(RECONCILE_THREADS));
+      OperatorJvm operator = OperatorJvm.start(masterUrl, kubeconfig);
+      Map<String, List<ApiCounter.Sample>> samples = Map.of();
       try {
-        awaitFleetReady(admin, w);
+        awaitFleetReady(admin, operator, w);
         // A large fleet is never quiet: each GpuNode's uptime history is written every five
         // minutes (5,000 nodes: about 17 writes a second). Its rate is measured and reported.
-        Map<String, Double> idle = awaitQuiet(counter, 3_000, 120_000, 30_000);
+        Map<String, Double> idle = awaitQuiet(operator, 3_000, 120_000, 30_000);
         double idleWritesPerSecond =
             idle.entrySet().stream()
                 .filter(e -> ApiCounter.isWrite(e.getKey().substring(0, e.getKey().indexOf(' '))))
@@ -138,11 +120,7 @@ final class EndToEnd {
                 .sum();
         out.put("idleWritesPerSecond", idleWritesPerSecond);
         out.put("idleWritesPerSecondByKind", idle);
-        Map<String, Long> before = counter.snapshot();
-        Map<String, Long> reconcilesBefore = reconciles.snapshot();
-        long writesBefore = counter.writes.sum();
-        long conflictsBefore = conflicts(counter);
-        long cpuBefore = processCpuNanos();
+        OperatorJvm.Counts before = operator.counts();
 
         long start = System.nanoTime();
         for (Workload.Job j : jobs) {
@@ -150,13 +128,14 @@ final class EndToEnd {
           created.put(j.name(), System.nanoTime());
         }
         long createdAll = System.nanoTime();
-        boolean settled = awaitSettled(admin, jobs, bound);
+        boolean settled = awaitSettled(admin, operator, jobs, bound);
         long end = System.nanoTime();
-        long cpu = processCpuNanos() - cpuBefore;
-        Map<String, Long> requests = ApiCounter.minus(counter.snapshot(), before);
+        OperatorJvm.Counts after = operator.counts();
+        long cpu = after.cpuNanos() - before.cpuNanos();
+        Map<String, Long> requests = ApiCounter.minus(after.requests(), before.requests());
         Map<String, Long> reconcileCounts =
-            ApiCounter.minus(reconciles.snapshot(), reconcilesBefore);
-        long writes = counter.writes.sum() - writesBefore;
+            ApiCounter.minus(after.reconciles(), before.reconciles());
+        long writes = after.writes() - before.writes();
 
         int nBound = bound.size();
         out.put("jobsCreated", jobs.size());
@@ -207,18 +186,22 @@ final class EndToEnd {
         out.put(
             "writesPerBoundJobBesidesPods", (writes - podCreates) / (double) Math.max(1, nBound));
         out.put("readsByKind", readsByKind);
-        out.put("conflicts", conflicts(counter) - conflictsBefore);
-        out.put("responseCodes", counter.codes());
+        out.put(
+            "conflicts",
+            after.codes().getOrDefault("409", 0L) - before.codes().getOrDefault("409", 0L));
+        out.put("responseCodes", ApiCounter.minus(after.codes(), before.codes()));
         out.put("reconciles", reconcileCounts);
         out.put(
             "reconcilesPerJob",
             reconcileCounts.values().stream().mapToLong(Long::longValue).sum()
                 / (double) jobs.size());
         out.put("cpuMsPerJob", cpu / 1e6 / Math.max(1, nBound));
-        out.put(
-            "cpuNote", "process CPU of the operator's JVM (operator and the driver creating jobs)");
-        out.put("heapAfterGcMiB", CoreBench.used() / 1048576.0);
-        out.put("rssMiB", rssMiB());
+        out.put("cpuNote", "process CPU of the operator's JVM alone");
+        OperatorJvm.Memory memory = operator.memory();
+        out.put("heapAfterGcMiB", memory.heapAfterGcMiB());
+        out.put("rssMiB", memory.rssMiB());
+        out.put("largestClassesInHeap", memory.largestClasses());
+        samples = operator.samples();
         out.put("invariants", invariants(admin, w, jobs, bound).toMap());
       } finally {
         operator.close();
@@ -230,7 +213,7 @@ final class EndToEnd {
       if (perJob != null && !perJob.isEmpty()) {
         out.putAll(
             new Ceiling(admin, RECONCILE_THREADS, Integer.getInteger("bench.rawWrites", 200))
-                .measure(counter, perJob, ((Number) out.get("jobsPerSecond")).doubleValue()));
+                .measure(samples, perJob, ((Number) out.get("jobsPerSecond")).doubleValue()));
       }
       out.put("run", true);
     } finally {
@@ -241,6 +224,20 @@ final class EndToEnd {
       }
     }
     return out;
+  }
+
+  /** The mock's URL, or the cluster of a kubeconfig; requests wait up to a minute. */
+  static Config config(String masterUrl, String kubeconfig) throws java.io.IOException {
+    Config config =
+        kubeconfig != null
+            ? Config.fromKubeconfig(Files.readString(Path.of(kubeconfig)))
+            : new ConfigBuilder()
+                .withMasterUrl(masterUrl)
+                .withTrustCerts(true)
+                .withNamespace("default")
+                .build();
+    config.setRequestTimeout(60_000);
+    return config;
   }
 
   /** The first jobs of the stream, up to {@link Quality#LOAD} of the healthy GPUs. */
@@ -316,15 +313,17 @@ final class EndToEnd {
         null);
   }
 
-  private static void awaitFleetReady(KubernetesClient client, Workload w) throws Exception {
+  private static void awaitFleetReady(KubernetesClient client, OperatorJvm operator, Workload w)
+      throws Exception {
     long deadline = System.currentTimeMillis() + TIMEOUT_MS;
     while (System.currentTimeMillis() < deadline) {
+      operator.checkAlive();
       long ready =
-          client.resources(GpuNode.class).list().getItems().stream()
+          listAll(client.resources(GpuNode.class)).stream()
               .filter(n -> n.getStatus() != null && n.getStatus().allocatableGpus != null)
               .count();
       long offers =
-          client.resources(GpuOffer.class).inAnyNamespace().list().getItems().stream()
+          listAll(client.resources(GpuOffer.class).inAnyNamespace()).stream()
               .filter(o -> o.getStatus() != null)
               .count();
       if (ready == w.nodes.size() && offers == w.offers.size()) {
@@ -341,20 +340,21 @@ final class EndToEnd {
    * second of the fleet at rest, by kind (empty when it fell quiet).
    */
   private static Map<String, Double> awaitQuiet(
-      ApiCounter counter, long quietMs, long maxMs, long sampleMs) throws InterruptedException {
+      OperatorJvm operator, long quietMs, long maxMs, long sampleMs)
+      throws InterruptedException, java.io.IOException {
     long last = -1;
     long since = System.currentTimeMillis();
     long deadline = since + maxMs;
     while (System.currentTimeMillis() - since < quietMs) {
       if (System.currentTimeMillis() > deadline) {
-        Map<String, Long> before = counter.snapshot();
+        Map<String, Long> before = operator.counts().requests();
         Thread.sleep(sampleMs);
         Map<String, Double> rates = new TreeMap<>();
-        ApiCounter.minus(counter.snapshot(), before)
+        ApiCounter.minus(operator.counts().requests(), before)
             .forEach((k, v) -> rates.put(k, v * 1000.0 / sampleMs));
         return rates;
       }
-      long now = counter.writes.sum();
+      long now = operator.counts().writes();
       if (now != last) {
         last = now;
         since = System.currentTimeMillis();
@@ -370,12 +370,16 @@ final class EndToEnd {
    * cost is refreshed every minute.
    */
   private static boolean awaitSettled(
-      KubernetesClient client, List<Workload.Job> jobs, Map<String, Long> bound)
+      KubernetesClient client,
+      OperatorJvm operator,
+      List<Workload.Job> jobs,
+      Map<String, Long> bound)
       throws InterruptedException {
     long deadline = System.currentTimeMillis() + TIMEOUT_MS;
     int boundBefore = -1;
     while (System.currentTimeMillis() < deadline) {
       Thread.sleep(3000);
+      operator.checkAlive();
       // Only once binding has stalled is the whole market listed to judge the waiting jobs: at
       // size L that listing (15,000 objects) every 3 s loaded the API server the run measures.
       int boundNow = bound.size();
@@ -467,16 +471,6 @@ final class EndToEnd {
     return best / (window / 1e9);
   }
 
-  private static long conflicts(ApiCounter counter) {
-    LongAdder c = counter.codes.get(409);
-    return c == null ? 0 : c.sum();
-  }
-
-  private static long processCpuNanos() {
-    return ((com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean())
-        .getProcessCpuTime();
-  }
-
   static double rssMiB() {
     try {
       for (String line : Files.readAllLines(Path.of("/proc/self/status"))) {
@@ -497,8 +491,8 @@ final class EndToEnd {
   private static Invariants.Report invariants(
       KubernetesClient client, Workload w, List<Workload.Job> jobs, Map<String, Long> bound) {
     Invariants.Report report = new Invariants.Report();
-    List<GpuNode> nodes = client.resources(GpuNode.class).list().getItems();
-    List<GpuOffer> offers = client.resources(GpuOffer.class).inAnyNamespace().list().getItems();
+    List<GpuNode> nodes = listAll(client.resources(GpuNode.class));
+    List<GpuOffer> offers = listAll(client.resources(GpuOffer.class).inAnyNamespace());
     Map<String, Namespace> namespaces = new HashMap<>();
     client
         .namespaces()
@@ -550,22 +544,5 @@ final class EndToEnd {
       }
     }
     return report;
-  }
-
-  /** Counts reconciles by kind, through JOSDK's metrics hook. */
-  static final class ReconcileCounter implements Metrics {
-    final Map<String, LongAdder> counts = new ConcurrentHashMap<>();
-
-    @Override
-    public void reconcileCustomResource(
-        HasMetadata resource, RetryInfo retryInfo, Map<String, Object> metadata) {
-      counts.computeIfAbsent(resource.getKind(), k -> new LongAdder()).increment();
-    }
-
-    Map<String, Long> snapshot() {
-      Map<String, Long> m = new TreeMap<>();
-      counts.forEach((k, v) -> m.put(k, v.sum()));
-      return m;
-    }
   }
 }

@@ -77,7 +77,14 @@ public final class MarketBench {
     r.put("quality", qualityMap(new Quality(w).run()));
     if (e2e) {
       System.err.printf("[%s] size %s: end to end%n", Instant.now(), size.name());
-      r.put("e2e", EndToEnd.run(w, kubeconfig));
+      try {
+        r.put("e2e", EndToEnd.run(w, kubeconfig));
+      } catch (IllegalStateException e) {
+        // A run that could not finish (the operator out of its heap, a fleet never ready) is a
+        // figure too: the other parts' figures and the targets are still written.
+        e.printStackTrace();
+        r.put("e2e", Map.of("run", false, "error", String.valueOf(e.getMessage())));
+      }
     } else {
       r.put("e2e", Map.of("run", false));
     }

@@ -246,7 +246,7 @@ final class Report {
         rows,
         sizes,
         names,
-        "heap after GC / RSS (MiB)",
+        "operator heap after GC / RSS (MiB)",
         r ->
             fmt("%.0f", get(r, "e2e", "heapAfterGcMiB"))
                 + " / "

@@ -66,6 +66,15 @@ final class Targets {
             target(
                 "end to end >= 80% of the API ceiling",
                 e.getKey(), String.format("%.0f%%", 100 * fraction), fraction >= 0.8));
+        double heapMiB = num(e2e.get("heapAfterGcMiB"));
+        out.add(
+            target(
+                "operator's heap under 512 MiB at L, end to end (its own JVM)",
+                e.getKey(),
+                String.format("%.0f MiB after GC, -Xmx%s", heapMiB, OperatorJvm.heap()),
+                atL(e.getKey(), heapMiB < 512 && OperatorJvm.heap().equals("512m"))));
+      } else if (e2e.get("error") != null) {
+        out.add(target("end to end run finishes", e.getKey(), (String) e2e.get("error"), false));
       }
     }
     Map<String, Object> heap = (Map<String, Object>) big.get("heap");
@@ -73,7 +82,7 @@ final class Targets {
     double api = num(heap.get("apiObjectsHeldMiB"));
     out.add(
         target(
-            "heap under 512 MiB at L (market core + API objects of nodes, offers, jobs)",
+            "heap under 512 MiB at L, in memory (market core + API objects of nodes, offers, jobs)",
             largest,
             String.format("%.0f MiB", coreMiB + api),
             atL(largest, coreMiB + api < 512)));

@@ -1,7 +1,9 @@
 package io.gpumarket.bench;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 
@@ -37,5 +39,26 @@ class EndToEndSmokeTest {
     assertThat(rates.values()).allSatisfy(r -> assertThat(r).isFinite().isPositive());
     double fraction = ((Number) e2e.get("fractionOfCeiling")).doubleValue();
     assertThat(fraction).isPositive();
+
+    // Memory and CPU are the operator's JVM's own, under its 512 MiB cap.
+    assertThat(((Number) e2e.get("heapAfterGcMiB")).doubleValue()).isBetween(1.0, 512.0);
+    assertThat(((Number) e2e.get("cpuMsPerJob")).doubleValue()).isPositive();
+    @SuppressWarnings("unchecked")
+    List<String> largest = (List<String>) e2e.get("largestClassesInHeap");
+    assertThat(largest).isNotEmpty().allSatisfy(row -> assertThat(row).matches("\\d+: .*"));
+  }
+
+  @Test
+  void anOperatorOutOfHeapFailsTheRunSayingSo() {
+    System.setProperty("bench.operatorHeap", "12m");
+    try {
+      assertThatThrownBy(() -> EndToEnd.run(Workload.generate(Workload.Size.of("XS"), 42), null))
+          .isInstanceOf(IllegalStateException.class)
+          .hasMessageContaining("the operator's JVM stopped answering (exit code 3")
+          .hasMessageContaining("OutOfMemoryError")
+          .hasMessageContaining("12m heap");
+    } finally {
+      System.clearProperty("bench.operatorHeap");
+    }
   }
 }

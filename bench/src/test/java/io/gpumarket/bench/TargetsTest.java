@@ -9,12 +9,16 @@ import org.junit.jupiter.api.Test;
 
 class TargetsTest {
   private static Map<String, Object> size(double decisionsPerSecond) {
+    return size(decisionsPerSecond, Map.of("run", false));
+  }
+
+  private static Map<String, Object> size(double decisionsPerSecond, Map<String, Object> e2e) {
     return Map.of(
         "core", Map.of("decisionsPerSecond", decisionsPerSecond, "p99Us", 100.0),
         "quality",
             Map.of(
                 "policies", List.of(Map.of("costOverOptimum", 1.01, "gpusOverMaxPlaceable", 0.95))),
-        "e2e", Map.of("run", false),
+        "e2e", e2e,
         "heap", Map.of("coreHeldMiB", 1.0, "apiObjectsHeldMiB", 2.0));
   }
 
@@ -38,5 +42,26 @@ class TargetsTest {
     assertThat(find(atL, "market core >= 50,000").get("met")).isEqualTo(true);
     assertThat(find(atL, "market core >= 50,000").get("size")).isEqualTo("L");
     assertThat(Targets.evaluate(Map.of("L", size(40_000))).get(0).get("met")).isEqualTo(false);
+  }
+
+  @Test
+  void anEndToEndRunAtLJudgesTheOperatorsOwnHeapAndOneThatDidNotFinishMissesWithItsError() {
+    Map<String, Object> finished =
+        Map.of(
+            "run", true,
+            "writesPerBoundJob", 12.0,
+            "fractionOfCeiling", 0.5,
+            "heapAfterGcMiB", 300.0);
+    var done = Targets.evaluate(Map.of("L", size(60_000, finished)));
+    assertThat(find(done, "operator's heap under 512 MiB").get("met")).isEqualTo(true);
+    assertThat(find(done, "operator's heap under 512 MiB").get("value"))
+        .isEqualTo("300 MiB after GC, -Xmx512m");
+    assertThat(done).noneMatch(t -> t.get("target").equals("end to end run finishes"));
+
+    String error = "the operator's JVM stopped answering (exit code 3, ...)";
+    var failed = Targets.evaluate(Map.of("L", size(60_000, Map.of("run", false, "error", error))));
+    assertThat(find(failed, "end to end run finishes").get("met")).isEqualTo(false);
+    assertThat(find(failed, "end to end run finishes").get("value")).isEqualTo(error);
+    assertThat(failed).noneMatch(t -> ((String) t.get("target")).startsWith("operator's heap"));
   }
 }

@@ -1,0 +1,246 @@
+package io.gpumarket.bench;
+
+import com.fasterxml.jackson.core.type.TypeReference;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.fabric8.kubernetes.api.model.HasMetadata;
+import io.fabric8.kubernetes.client.Config;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.KubernetesClientBuilder;
+import io.gpumarket.operator.TestOperator;
+import io.javaoperatorsdk.operator.api.monitoring.Metrics;
+import io.javaoperatorsdk.operator.api.reconciler.RetryInfo;
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.io.PrintStream;
+import java.io.PrintWriter;
+import java.lang.management.ManagementFactory;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.LongAdder;
+import javax.management.ObjectName;
+
+/**
+ * The operator in a JVM of its own, as in its pod: its heap, resident memory and CPU are its own,
+ * not shared with the benchmark's workload, listings and pod watch. The heap is capped as the heap
+ * target's pod would be ({@code bench.operatorHeap}, 512m), and the JVM exits when it runs out, so
+ * that a run says so instead of hanging.
+ *
+ * <p>The benchmark asks it for figures over its standard input, one command a line; it answers each
+ * with a line of JSON on its standard output, after the word {@code answer}. Its logs go to
+ * standard error; what the JVM itself prints to standard output is passed on there too.
+ */
+final class OperatorJvm implements AutoCloseable {
+  private static final ObjectMapper JSON = new ObjectMapper();
+  private static final String ANSWER = "answer ";
+
+  /** Requests and reconciles so far, and the operator's CPU time. */
+  record Counts(
+      Map<String, Long> requests,
+      Map<String, Long> codes,
+      long writes,
+      Map<String, Long> reconciles,
+      long cpuNanos) {}
+
+  /** Heap in use after a full collection, resident memory, and the heap's largest classes. */
+  record Memory(double heapAfterGcMiB, double rssMiB, List<String> largestClasses) {}
+
+  private final Process process;
+  private final String heap;
+  private final BufferedReader answers;
+  private final PrintWriter commands;
+  private String lastWords = "";
+
+  private OperatorJvm(Process process, String heap) {
+    this.process = process;
+    this.heap = heap;
+    this.answers =
+        new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8));
+    this.commands = new PrintWriter(process.getOutputStream(), true, StandardCharsets.UTF_8);
+  }
+
+  /** Starts the operator against the API server at {@code masterUrl}, or that of a kubeconfig. */
+  static OperatorJvm start(String masterUrl, String kubeconfig) throws IOException {
+    String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+    String heap = heap();
+    List<String> command =
+        new ArrayList<>(
+            List.of(
+                java,
+                "-Xmx" + heap,
+                "-XX:+ExitOnOutOfMemoryError",
+                "-cp",
+                System.getProperty("java.class.path"),
+                OperatorJvm.class.getName()));
+    command.addAll(
+        kubeconfig == null ? List.of("--master", masterUrl) : List.of("--kubeconfig", kubeconfig));
+    Process process =
+        new ProcessBuilder(command).redirectError(ProcessBuilder.Redirect.INHERIT).start();
+    OperatorJvm jvm = new OperatorJvm(process, heap);
+    jvm.ask("started", String.class);
+    return jvm;
+  }
+
+  /** The operator's maximum heap, {@code -Xmx}'s value: {@code bench.operatorHeap}, or 512m. */
+  static String heap() {
+    return System.getProperty("bench.operatorHeap", "512m");
+  }
+
+  Counts counts() throws IOException {
+    return ask("counts", Counts.class);
+  }
+
+  Memory memory() throws IOException {
+    return ask("memory", Memory.class);
+  }
+
+  /** A few of the writes the operator sent, by kind, to replay for the ceiling. */
+  Map<String, List<ApiCounter.Sample>> samples() throws IOException {
+    return JSON.readValue(ask("samples"), new TypeReference<>() {});
+  }
+
+  /** Throws when the operator's JVM has gone, with its exit code and the likeliest reason. */
+  void checkAlive() {
+    if (!process.isAlive()) {
+      throw gone();
+    }
+  }
+
+  private <T> T ask(String command, Class<T> type) throws IOException {
+    return JSON.readValue(ask(command), type);
+  }
+
+  private String ask(String command) throws IOException {
+    if (!command.equals("started")) {
+      commands.println(command);
+    }
+    for (String line; (line = answers.readLine()) != null; ) {
+      if (line.startsWith(ANSWER)) {
+        return line.substring(ANSWER.length());
+      }
+      // The JVM's own last words ("Terminating due to java.lang.OutOfMemoryError") come here.
+      System.err.println(line);
+      lastWords = line;
+    }
+    throw gone();
+  }
+
+  private IllegalStateException gone() {
+    try {
+      process.waitFor(10, TimeUnit.SECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+    String code = process.isAlive() ? "still running" : "exit code " + process.exitValue();
+    return new IllegalStateException(
+        "the operator's JVM stopped answering ("
+            + code
+            + (lastWords.isEmpty() ? "" : ", last words: " + lastWords)
+            + "); it exits when it runs out of its "
+            + heap
+            + " heap");
+  }
+
+  @Override
+  public void close() throws InterruptedException {
+    commands.close();
+    if (!process.waitFor(30, TimeUnit.SECONDS)) {
+      process.destroyForcibly();
+    }
+  }
+
+  /** The operator's side: {@code --master URL} or {@code --kubeconfig PATH}. */
+  public static void main(String... args) throws Exception {
+    // The answers own standard output; anything a library prints goes with the logs.
+    PrintStream answers = new PrintStream(System.out, true, StandardCharsets.UTF_8);
+    System.setOut(System.err);
+    java.util.logging.Logger.getLogger("").setLevel(java.util.logging.Level.WARNING);
+    Config config =
+        args[0].equals("--kubeconfig")
+            ? EndToEnd.config(null, args[1])
+            : EndToEnd.config(args[1], null);
+    ApiCounter counter = new ApiCounter();
+    ReconcileCounter reconciles = new ReconcileCounter();
+    try (KubernetesClient client =
+            new KubernetesClientBuilder()
+                .withConfig(config)
+                .withHttpClientBuilderConsumer(b -> b.addOrReplaceInterceptor("bench", counter))
+                .build();
+        TestOperator operator =
+            TestOperator.start(
+                client,
+                o ->
+                    o.withMetrics(reconciles)
+                        .withConcurrentReconciliationThreads(EndToEnd.RECONCILE_THREADS))) {
+      answers.println(ANSWER + JSON.writeValueAsString("started"));
+      BufferedReader commands =
+          new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));
+      for (String command; (command = commands.readLine()) != null; ) {
+        Object answer =
+            switch (command) {
+              case "counts" ->
+                  new Counts(
+                      counter.snapshot(),
+                      counter.codes(),
+                      counter.writes.sum(),
+                      reconciles.snapshot(),
+                      ((com.sun.management.OperatingSystemMXBean)
+                              ManagementFactory.getOperatingSystemMXBean())
+                          .getProcessCpuTime());
+              case "memory" ->
+                  new Memory(CoreBench.used() / 1048576.0, EndToEnd.rssMiB(), largestClasses(12));
+              case "samples" -> counter.samples;
+              default -> throw new IllegalArgumentException("unknown command " + command);
+            };
+        answers.println(ANSWER + JSON.writeValueAsString(answer));
+      }
+    }
+    System.exit(0);
+  }
+
+  /** The first rows of the heap's class histogram (as {@code jcmd GC.class_histogram} prints). */
+  private static List<String> largestClasses(int rows) {
+    try {
+      String histogram =
+          (String)
+              ManagementFactory.getPlatformMBeanServer()
+                  .invoke(
+                      new ObjectName("com.sun.management:type=DiagnosticCommand"),
+                      "gcClassHistogram",
+                      new Object[] {new String[0]},
+                      new String[] {String[].class.getName()});
+      return Arrays.stream(histogram.split("\n"))
+          .map(String::strip)
+          .filter(l -> l.matches("^\\d+:.*"))
+          .limit(rows)
+          .map(l -> l.replaceAll("\\s+", " "))
+          .toList();
+    } catch (Exception e) {
+      return List.of("no class histogram: " + e);
+    }
+  }
+
+  /** Counts reconciles by kind, through JOSDK's metrics hook. */
+  static final class ReconcileCounter implements Metrics {
+    final Map<String, LongAdder> counts = new ConcurrentHashMap<>();
+
+    @Override
+    public void reconcileCustomResource(
+        HasMetadata resource, RetryInfo retryInfo, Map<String, Object> metadata) {
+      counts.computeIfAbsent(resource.getKind(), k -> new LongAdder()).increment();
+    }
+
+    Map<String, Long> snapshot() {
+      Map<String, Long> m = new TreeMap<>();
+      counts.forEach((k, v) -> m.put(k, v.sum()));
+      return m;
+    }
+  }
+}

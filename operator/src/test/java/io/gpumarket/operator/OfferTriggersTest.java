@@ -1,0 +1,129 @@
+package io.gpumarket.operator;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import io.fabric8.kubernetes.api.model.HasMetadata;
+import io.gpumarket.api.v1alpha1.GpuNode;
+import io.gpumarket.api.v1alpha1.GpuOffer;
+import io.gpumarket.api.v1alpha1.Tier;
+import io.javaoperatorsdk.operator.api.monitoring.Metrics;
+import io.javaoperatorsdk.operator.api.reconciler.RetryInfo;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.Test;
+
+/**
+ * A GpuNode's change reaches the offers that name, select or sold it, and no other offer of its
+ * provider: at fleet scale a provider has thousands of offers, and every bind changes a node.
+ */
+class OfferTriggersTest {
+
+  /** Reconciles of each offer, by name. */
+  static final class OfferReconciles implements Metrics {
+    final Map<String, AtomicInteger> byName = new ConcurrentHashMap<>();
+
+    @Override
+    public void reconcileCustomResource(
+        HasMetadata resource, RetryInfo retryInfo, Map<String, Object> metadata) {
+      if (resource instanceof GpuOffer) {
+        byName
+            .computeIfAbsent(resource.getMetadata().getName(), k -> new AtomicInteger())
+            .incrementAndGet();
+      }
+    }
+
+    int of(String offer) {
+      AtomicInteger n = byName.get(offer);
+      return n == null ? 0 : n.get();
+    }
+  }
+
+  @Test
+  void aBindReconcilesTheOffersSellingItsNodeAndNotTheProvidersOthers() throws Exception {
+    try (MockCluster cluster = new MockCluster()) {
+      Fleet fleet = cluster.fleet;
+      fleet.namespace("team-a", Map.of("gpumarket.io/tenant", "true"));
+      fleet.namespace("acme", Map.of());
+      fleet.gpuNode("dc-1", "acme", Tier.DATACENTER, "eu-west", "h100-80gb", 8);
+      fleet.gpuNode("edge-1", "acme", Tier.EDGE, "eu-west", "l4", 4);
+      fleet.offer("acme", "h100", "acme", "h100-80gb", "2.40");
+      fleet.offer("acme", "l4", "acme", "l4", "0.50");
+      OfferReconciles reconciles = new OfferReconciles();
+      try (TestOperator operator =
+          TestOperator.start(cluster.client, o -> o.withMetrics(reconciles))) {
+        await()
+            .atMost(Duration.ofSeconds(20))
+            .until(
+                () -> ready(fleet.getOffer("acme", "h100")) && ready(fleet.getOffer("acme", "l4")));
+        Thread.sleep(2000);
+        int l4Before = reconciles.of("l4");
+        int h100Before = reconciles.of("h100");
+
+        fleet.create(Fleet.job("team-a", "train", List.of("h100-80gb"), 1, 4, "3.00"));
+        await()
+            .atMost(Duration.ofSeconds(20))
+            .until(() -> fleet.pods("team-a", "train").size() == 1);
+        await()
+            .atMost(Duration.ofSeconds(20))
+            .until(() -> fleet.getOffer("acme", "h100").getStatus().availableGpus == 4);
+        Thread.sleep(1000);
+
+        assertThat(reconciles.of("h100")).isGreaterThan(h100Before);
+        assertThat(reconciles.of("l4")).as("the other model's offer").isEqualTo(l4Before);
+      }
+    }
+  }
+
+  @Test
+  void anOfferHearsOfANodeThatLeavesItsSelectorAndOfOneThatComesBack() {
+    try (MockCluster cluster = new MockCluster()) {
+      Fleet fleet = cluster.fleet;
+      fleet.namespace("acme", Map.of());
+      fleet.gpuNode("dc-1", "acme", Tier.DATACENTER, "eu-west", "h100-80gb", 8);
+      fleet.offer("acme", "h100", "acme", "h100-80gb", "2.40");
+      try (TestOperator operator = TestOperator.start(cluster.client)) {
+        await()
+            .atMost(Duration.ofSeconds(20))
+            .until(() -> List.of("dc-1").equals(fleet.getOffer("acme", "h100").getStatus().nodes));
+
+        relabel(fleet, "dc-1", "gpumarket.io/model", "retired");
+        await()
+            .atMost(Duration.ofSeconds(20))
+            .untilAsserted(
+                () -> {
+                  GpuOffer offer = fleet.getOffer("acme", "h100");
+                  assertThat(offer.getStatus().nodes).isEmpty();
+                  assertThat(ready(offer)).isFalse();
+                });
+
+        relabel(fleet, "dc-1", "gpumarket.io/model", "h100-80gb");
+        await()
+            .atMost(Duration.ofSeconds(20))
+            .until(() -> List.of("dc-1").equals(fleet.getOffer("acme", "h100").getStatus().nodes));
+      }
+    }
+  }
+
+  private static boolean ready(GpuOffer offer) {
+    return offer.getStatus() != null && Conditions.isTrue(offer.getStatus().conditions, "Ready");
+  }
+
+  private static void relabel(Fleet fleet, String node, String key, String value) {
+    fleet
+        .client
+        .resources(GpuNode.class)
+        .withName(node)
+        .edit(
+            n -> {
+              Map<String, String> labels = new HashMap<>(n.getMetadata().getLabels());
+              labels.put(key, value);
+              n.getMetadata().setLabels(labels);
+              return n;
+            });
+  }
+}

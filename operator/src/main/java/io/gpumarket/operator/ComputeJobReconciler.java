@@ -26,6 +26,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Objects;
 import java.util.Set;
 
 /**
@@ -93,6 +94,7 @@ public class ComputeJobReconciler implements Reconciler<ComputeJob>, Cleaner<Com
     gpuNodes =
         new InformerEventSource<>(
             LeanCaches.secondaries(GpuNode.class, ComputeJob.class)
+                .withOnUpdateFilter(ComputeJobReconciler::readinessChanged)
                 .withSecondaryToPrimaryMapper(
                     node ->
                         jobs.byIndex(NODES_INDEX, node.getMetadata().getName()).stream()
@@ -101,6 +103,23 @@ public class ComputeJobReconciler implements Reconciler<ComputeJob>, Cleaner<Com
                 .build(),
             context);
     return List.of(pods, leases, gpuNodes);
+  }
+
+  /**
+   * A job reads of its GpuNodes only whether they are ready, and since when ({@link HostLoss}): the
+   * ledger changes with every bind on the node, and its uptime history is written every few
+   * minutes, neither of which concerns the jobs running there.
+   */
+  static boolean readinessChanged(GpuNode now, GpuNode before) {
+    return !Objects.equals(readiness(now), readiness(before));
+  }
+
+  private static String readiness(GpuNode node) {
+    return node.getStatus() == null
+        ? null
+        : Conditions.find(node.getStatus().conditions, "Ready")
+            .map(c -> c.getStatus() + "@" + c.getLastTransitionTime())
+            .orElse(null);
   }
 
   @Override

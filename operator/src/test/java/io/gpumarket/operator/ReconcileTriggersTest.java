@@ -84,6 +84,27 @@ class ReconcileTriggersTest {
   }
 
   @Test
+  void jobsHearOfTheirNodesReadinessNotOfTheirLedgerOrUptime() {
+    GpuNode before = node();
+    GpuNode held = JSON.clone(before);
+    held.getStatus()
+        .allocations
+        .add(new GpuAllocation(new ObjectRef("team", "l"), "uid", new ObjectRef("p", "o"), 2));
+    held.getStatus().uptime.ratio24h = 0.5;
+    assertThat(ComputeJobReconciler.readinessChanged(held, before)).isFalse();
+    GpuNode down = JSON.clone(before);
+    Conditions.set(
+        down.getStatus().conditions,
+        "Ready",
+        false,
+        "HeartbeatStale",
+        "down",
+        1L,
+        Instant.parse("2026-11-22T12:00:00Z"));
+    assertThat(ComputeJobReconciler.readinessChanged(down, before)).isTrue();
+  }
+
+  @Test
   void pendingLeasesAreNotSentThroughTheMarketForAnOffersCounts() {
     GpuOffer before = new GpuOffer();
     before.getMetadata().setGeneration(3L);

@@ -14,6 +14,8 @@ import java.time.Instant;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 /**
  * Runs a placed job's replicas: one pod per replica of the current attempt on its leased node, a
@@ -24,6 +26,13 @@ final class JobReplicas {
 
   /** How soon a failed attempt's successor is started, if no pod event comes first. */
   static final Duration NEXT_ATTEMPT = Duration.ofSeconds(2);
+
+  /** How soon pods refused by the namespace's quota are created again (see createMissing). */
+  static final Duration QUOTA_RETRY = Duration.ofSeconds(1);
+
+  private static final Pattern EXCEEDED_QUOTA = Pattern.compile("exceeded quota: ([^,\\s]+)");
+  private static final org.jboss.logging.Logger LOG =
+      org.jboss.logging.Logger.getLogger(JobReplicas.class);
 
   private final KubernetesClient client;
   private final JobMemory memory;
@@ -100,7 +109,20 @@ final class JobReplicas {
             now);
       }
     }
-    createMissing(job, lease, current);
+    String refused = createMissing(job, lease, current);
+    if (refused != null) {
+      s.phase = JobPhase.Scheduled;
+      s.message = "attempt " + s.attempts + ": " + refused + "; trying again";
+      Conditions.set(
+          s.conditions,
+          "Running",
+          false,
+          "PodsRefusedByQuota",
+          s.message,
+          s.observedGeneration,
+          now);
+      return QUOTA_RETRY;
+    }
     long succeeded = current.stream().filter(p -> "Succeeded".equals(phaseOf(p))).count();
     long running = current.stream().filter(p -> "Running".equals(phaseOf(p))).count();
     if (succeeded == spec.replicas) {
@@ -139,13 +161,22 @@ final class JobReplicas {
     return REFRESH;
   }
 
-  private void createMissing(ComputeJob job, GpuLease lease, List<Pod> current) {
+  /**
+   * Creates the attempt's missing pods; returns why the namespace's quota refused one, or null.
+   *
+   * <p>The quota is raised before a lease is Active, but the API server admits pods against its own
+   * cache of the quota, which can lag that write under load: a refusal then is gone in a moment,
+   * and is tried again in a second rather than through the reconcile's error backoff. The message
+   * names the quota but not its usage, so that retries of one refusal write the status once.
+   */
+  private String createMissing(ComputeJob job, GpuLease lease, List<Pod> current) {
     ComputeJobStatus s = job.getStatus();
     Map<String, String> kubeNode = new HashMap<>();
     for (NodeAllocation a : lease.getStatus().allocations) {
       kubeNode.put(a.gpuNode, a.nodeName);
     }
     int created = 0;
+    String refused = null;
     for (int replica = 0; replica < job.getSpec().replicas; replica++) {
       String name = JobPods.name(job, s.attempts, replica);
       if (current.stream().anyMatch(p -> name.equals(p.getMetadata().getName()))) {
@@ -158,6 +189,12 @@ final class JobReplicas {
         client.pods().inNamespace(job.getMetadata().getNamespace()).resource(pod).create();
         created++;
       } catch (KubernetesClientException e) {
+        String quota = refusingQuota(e);
+        if (quota != null) {
+          LOG.debugf("pod %s refused by quota %s: %s", name, quota, e.getMessage());
+          refused = "the namespace's ResourceQuota " + quota + " refused pod " + name;
+          break;
+        }
         if (e.getCode() != 409) {
           throw e;
         }
@@ -183,6 +220,17 @@ final class JobReplicas {
               + s.currency
               + "/h)");
     }
+    return refused;
+  }
+
+  /** The name of the ResourceQuota that refused a create, or null if none did. */
+  static String refusingQuota(KubernetesClientException e) {
+    String message = e.getStatus() == null ? null : e.getStatus().getMessage();
+    if (e.getCode() != 403 || message == null) {
+      return null;
+    }
+    Matcher m = EXCEEDED_QUOTA.matcher(message);
+    return m.find() ? m.group(1) : null;
   }
 
   /** Whether every replica of the current attempt succeeded. */

@@ -13,13 +13,14 @@ final class MockCluster implements AutoCloseable {
   final Fleet fleet;
 
   MockCluster() {
+    this(new io.gpumarket.operator.sandbox.StrictCrudDispatcher());
+  }
+
+  /** With a dispatcher of a test's own, to answer some requests as a real API server might. */
+  MockCluster(io.gpumarket.operator.sandbox.StrictCrudDispatcher dispatcher) {
     server =
         new KubernetesMockServer(
-            new Context(),
-            new MockWebServer(),
-            new HashMap<>(),
-            new io.gpumarket.operator.sandbox.StrictCrudDispatcher(),
-            false);
+            new Context(), new MockWebServer(), new HashMap<>(), dispatcher, false);
     server.init();
     client = server.createClient();
     fleet = new Fleet(client);

@@ -1,0 +1,95 @@
+package io.gpumarket.operator;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import io.fabric8.kubernetes.client.Watcher;
+import io.fabric8.kubernetes.client.WatcherException;
+import io.fabric8.mockwebserver.http.MockResponse;
+import io.fabric8.mockwebserver.http.RecordedRequest;
+import io.gpumarket.api.v1alpha1.ComputeJob;
+import io.gpumarket.api.v1alpha1.Tier;
+import io.gpumarket.operator.sandbox.StrictCrudDispatcher;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.Test;
+
+/**
+ * A real API server admits pods against its cache of the namespace's quota, which can lag the
+ * operator's raising it for a new lease: the first pods of a job are then refused for a moment.
+ */
+class QuotaRefusalTest {
+
+  /** Refuses the first pod creates as kube-apiserver's quota admission words it. */
+  static final class LaggingQuota extends StrictCrudDispatcher {
+    final AtomicInteger refusals;
+
+    LaggingQuota(int refusals) {
+      this.refusals = new AtomicInteger(refusals);
+    }
+
+    @Override
+    public synchronized MockResponse handleCreate(RecordedRequest request) {
+      if (request.getPath().matches(".*/namespaces/[^/]+/pods(\\?.*)?")
+          && refusals.getAndDecrement() > 0) {
+        return new MockResponse()
+            .setResponseCode(403)
+            .setBody(
+                "{\"kind\":\"Status\",\"apiVersion\":\"v1\",\"status\":\"Failure\",\"reason\":\"Forbidden\",\"code\":403,"
+                    + "\"message\":\"pods \\\"train-a1-r0\\\" is forbidden: exceeded quota: gpumarket-gpus,"
+                    + " requested: requests.nvidia.com/gpu=4, used: requests.nvidia.com/gpu=0,"
+                    + " limited: requests.nvidia.com/gpu=0\"}");
+      }
+      return super.handleCreate(request);
+    }
+  }
+
+  @Test
+  void podsRefusedByALaggingQuotaAreCreatedAgainWithinSecondsAndTheJobSaysWhyMeanwhile() {
+    LaggingQuota quota = new LaggingQuota(2);
+    try (MockCluster cluster = new MockCluster(quota)) {
+      Fleet fleet = cluster.fleet;
+      fleet.namespace("team-a", Map.of("gpumarket.io/tenant", "true"));
+      fleet.namespace("acme", Map.of());
+      fleet.gpuNode("dc-1", "acme", Tier.DATACENTER, "eu-west", "h100-80gb", 8);
+      fleet.offer("acme", "h100", "acme", "h100-80gb", "2.40");
+      Set<String> reasons = ConcurrentHashMap.newKeySet();
+      try (var watch =
+              cluster
+                  .client
+                  .resources(ComputeJob.class)
+                  .inNamespace("team-a")
+                  .watch(
+                      new Watcher<>() {
+                        @Override
+                        public void eventReceived(Action action, ComputeJob job) {
+                          if (job.getStatus() != null) {
+                            job.getStatus().conditions.forEach(c -> reasons.add(c.getReason()));
+                          }
+                        }
+
+                        @Override
+                        public void onClose(WatcherException e) {}
+                      });
+          TestOperator operator = TestOperator.start(cluster.client)) {
+        await()
+            .atMost(Duration.ofSeconds(20))
+            .until(() -> fleet.getOffer("acme", "h100").getStatus() != null);
+        fleet.create(Fleet.job("team-a", "train", List.of("h100-80gb"), 1, 4, "3.00"));
+        await()
+            .atMost(Duration.ofSeconds(20))
+            .until(() -> fleet.pods("team-a", "train").size() == 1);
+        long created = System.nanoTime();
+        assertThat(quota.refusals.get()).isNegative();
+        await().atMost(Duration.ofSeconds(5)).until(() -> reasons.contains("PodsRefusedByQuota"));
+        // Said as a state of the job, not as a failed reconcile with its backoff.
+        assertThat(reasons).doesNotContain("ApiError", "InternalError");
+        assertThat(Duration.ofNanos(System.nanoTime() - created)).isLessThan(Duration.ofSeconds(5));
+      }
+    }
+  }
+}

@@ -52,7 +52,6 @@ import org.eclipse.microprofile.config.inject.ConfigProperty;
     informer = @Informer(itemStore = LeanCaches.WithoutManagedFields.class))
 public class GpuLeaseReconciler implements Reconciler<GpuLease>, Cleaner<GpuLease> {
   static final Duration PENDING_RETRY = Duration.ofSeconds(15);
-  static final Duration ACCRUAL_PERIOD = Duration.ofSeconds(60);
   private static final org.jboss.logging.Logger LOG =
       org.jboss.logging.Logger.getLogger(GpuLeaseReconciler.class);
 
@@ -64,6 +63,7 @@ public class GpuLeaseReconciler implements Reconciler<GpuLease>, Cleaner<GpuLeas
   private final MarketCaches caches;
   private final EventRecorder events;
   private final LeaseRetention retention;
+  private final AccrualPace accrual;
   private final Instant processStart = Instant.now();
 
   /** Leases this process made Active and has not seen end, by uid (see syncQuota). */
@@ -80,14 +80,31 @@ public class GpuLeaseReconciler implements Reconciler<GpuLease>, Cleaner<GpuLeas
       MarketMetrics metrics,
       MarketCaches caches,
       EventRecorder events,
-      @ConfigProperty(name = "gpumarket.lease.retention", defaultValue = "P30D")
-          Duration retention) {
+      @ConfigProperty(name = "gpumarket.lease.retention", defaultValue = "P30D") Duration retention,
+      @ConfigProperty(name = "gpumarket.lease.accrual-interval", defaultValue = "PT1M")
+          Duration accrualInterval,
+      @ConfigProperty(name = "gpumarket.lease.accrual-writes-per-second", defaultValue = "10")
+          double accrualWritesPerSecond) {
     this.binder = binder;
     this.quotas = quotas;
     this.metrics = metrics;
     this.caches = caches;
     this.events = events;
     this.retention = new LeaseRetention(retention);
+    this.accrual =
+        new AccrualPace(
+            accrualInterval,
+            accrualWritesPerSecond,
+            () ->
+                leases == null
+                    ? 0
+                    : (int)
+                        leases
+                            .list(
+                                l ->
+                                    l.getStatus() != null
+                                        && l.getStatus().phase == LeasePhase.Active)
+                            .count());
   }
 
   @Override
@@ -371,13 +388,17 @@ public class GpuLeaseReconciler implements Reconciler<GpuLease>, Cleaner<GpuLeas
     return null;
   }
 
-  /** Cost is refreshed every minute, and the lease looked at again right when it ends. */
-  private static Duration untilNextAccrual(GpuLeaseStatus status, Instant now) {
+  /**
+   * Cost is refreshed at the pace of {@link AccrualPace}, and the lease looked at again right when
+   * it ends.
+   */
+  private Duration untilNextAccrual(GpuLeaseStatus status, Instant now) {
+    Duration period = accrual.period();
     if (status.endTime == null) {
-      return ACCRUAL_PERIOD;
+      return period;
     }
     Duration toEnd = Duration.between(now, Times.parse(status.endTime)).plusMillis(50);
-    return toEnd.compareTo(ACCRUAL_PERIOD) < 0 ? toEnd : ACCRUAL_PERIOD;
+    return toEnd.compareTo(period) < 0 ? toEnd : period;
   }
 
   /** What a lease asks of the market; a lease naming an offer but no model takes the offer's. */

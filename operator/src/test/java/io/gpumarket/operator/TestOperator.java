@@ -49,7 +49,15 @@ public final class TestOperator implements AutoCloseable {
             options.acceptSimulatedGpus()));
     operator.register(new GpuOfferReconciler(caches, events, options.offerCountsInterval()));
     operator.register(
-        new GpuLeaseReconciler(binder, quotas, metrics, caches, events, options.leaseRetention()));
+        new GpuLeaseReconciler(
+            binder,
+            quotas,
+            metrics,
+            caches,
+            events,
+            options.leaseRetention(),
+            Duration.ofMinutes(1),
+            10));
     operator.register(new ComputeJobReconciler(caches, run));
   }
 

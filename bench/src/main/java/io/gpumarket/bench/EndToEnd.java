@@ -71,7 +71,13 @@ final class EndToEnd {
     if (kubeconfig != null) {
       out.put("apiServer", "kubeconfig " + kubeconfig + " (" + config.getMasterUrl() + ")");
     }
-    out.put("operatorJvm", "own process, -Xmx" + OperatorJvm.heap());
+    out.put(
+        "operatorJvm",
+        String.join(
+                " ",
+                "own process, -Xmx" + OperatorJvm.heap(),
+                String.join(" ", OperatorJvm.options()))
+            .strip());
     try (KubernetesClient admin = new KubernetesClientBuilder().withConfig(config).build()) {
       io.gpumarket.operator.sandbox.Sandbox.installCrds(admin);
       long t0 = System.nanoTime();

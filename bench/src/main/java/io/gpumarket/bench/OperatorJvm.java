@@ -71,14 +71,10 @@ final class OperatorJvm implements AutoCloseable {
     String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
     String heap = heap();
     List<String> command =
-        new ArrayList<>(
-            List.of(
-                java,
-                "-Xmx" + heap,
-                "-XX:+ExitOnOutOfMemoryError",
-                "-cp",
-                System.getProperty("java.class.path"),
-                OperatorJvm.class.getName()));
+        new ArrayList<>(List.of(java, "-Xmx" + heap, "-XX:+ExitOnOutOfMemoryError"));
+    command.addAll(options());
+    command.addAll(
+        List.of("-cp", System.getProperty("java.class.path"), OperatorJvm.class.getName()));
     command.addAll(
         kubeconfig == null ? List.of("--master", masterUrl) : List.of("--kubeconfig", kubeconfig));
     Process process =
@@ -91,6 +87,12 @@ final class OperatorJvm implements AutoCloseable {
   /** The operator's maximum heap, {@code -Xmx}'s value: {@code bench.operatorHeap}, or 512m. */
   static String heap() {
     return System.getProperty("bench.operatorHeap", "512m");
+  }
+
+  /** Further options of the operator's JVM, {@code bench.operatorJvmOptions}, split at spaces. */
+  static List<String> options() {
+    String options = System.getProperty("bench.operatorJvmOptions", "").strip();
+    return options.isEmpty() ? List.of() : List.of(options.split("\\s+"));
   }
 
   Counts counts() throws IOException {

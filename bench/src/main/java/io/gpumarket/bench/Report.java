@@ -187,6 +187,7 @@ final class Report {
     row(rows, sizes, names, "invariants (batch)", r -> ok(get(r, "quality", "invariants")));
     section(rows, names, "end to end through the API");
     row(rows, sizes, names, "API server", r -> str(get(r, "e2e", "apiServer")));
+    row(rows, sizes, names, "operator JVM", r -> str(get(r, "e2e", "operatorJvm")));
     row(
         rows,
         sizes,

@@ -89,9 +89,14 @@ final class OperatorJvm implements AutoCloseable {
     return System.getProperty("bench.operatorHeap", "512m");
   }
 
-  /** Further options of the operator's JVM, {@code bench.operatorJvmOptions}, split at spaces. */
+  /**
+   * Further options of the operator's JVM, {@code bench.operatorJvmOptions}, split at spaces: by
+   * default those its image and manifests set besides the heap's size (G1, string deduplication).
+   */
   static List<String> options() {
-    String options = System.getProperty("bench.operatorJvmOptions", "").strip();
+    String options =
+        System.getProperty("bench.operatorJvmOptions", "-XX:+UseG1GC -XX:+UseStringDeduplication")
+            .strip();
     return options.isEmpty() ? List.of() : List.of(options.split("\\s+"));
   }
 

@@ -9,7 +9,10 @@ import java.time.Instant;
 
 /**
  * What a job has been billed: an on-demand job what its leases accrued (the current one and those
- * it was moved off), a job on a reserved lease its share of the lease's price since it started.
+ * it was moved off), a job on a reserved lease its share of the lease's price since it started, up
+ * to the lease's last accrual while it runs: billed up to each pass's clock instead, its status was
+ * written on every pass (every 30 s a running job), however many jobs ran, where the lease's own
+ * refreshes are paced to the API server ({@link AccrualPace}).
  */
 final class JobBilling {
   private JobBilling() {}
@@ -32,10 +35,22 @@ final class JobBilling {
       }
       return;
     }
-    Instant end = s.completionTime == null ? now : Times.parse(s.completionTime);
+    Instant end =
+        s.completionTime == null ? accruedUntil(lease, now) : Times.parse(s.completionTime);
     long seconds = Math.max(0, Duration.between(Times.parse(s.startTime), end).getSeconds());
     s.gpuSeconds = (long) job.getSpec().replicas * job.getSpec().gpu.perReplica * seconds;
     s.cost = GpuLeaseReconciler.cost(s.gpuSeconds, s.pricePerGpuHour);
+  }
+
+  /** The instant up to which a lease's cost was last accrued, at most now; null-safe. */
+  static Instant accruedUntil(GpuLease lease, Instant now) {
+    var st = lease.getStatus();
+    Integer gpus = lease.getSpec() == null ? null : lease.getSpec().gpus;
+    if (st.startTime == null || st.gpuSeconds == null || gpus == null || gpus <= 0) {
+      return st.startTime == null ? now : Times.parse(st.startTime);
+    }
+    Instant accrued = Times.parse(st.startTime).plusSeconds(st.gpuSeconds / gpus);
+    return accrued.isBefore(now) ? accrued : now;
   }
 
   /**

@@ -114,6 +114,17 @@ final class Fleet {
     return client.resources(GpuNode.class).resource(g).create();
   }
 
+  /**
+   * The smallest market: tenant namespace {@code team-a}, provider {@code acme} with host {@code
+   * dc-1} (8 H100s) sold by its offer {@code acme/h100} at 2.40.
+   */
+  void oneH100Host() {
+    namespace("team-a", Map.of("gpumarket.io/tenant", "true"));
+    namespace("acme", Map.of());
+    gpuNode("dc-1", "acme", Tier.DATACENTER, "eu-west", "h100-80gb", 8);
+    offer("acme", "h100", "acme", "h100-80gb", "2.40");
+  }
+
   GpuOffer offer(String ns, String name, String provider, String model, String price) {
     GpuOffer o = new GpuOffer();
     o.getMetadata().setName(name);

@@ -6,12 +6,10 @@ import static org.awaitility.Awaitility.await;
 import io.fabric8.kubernetes.client.Watcher;
 import io.fabric8.kubernetes.client.WatcherException;
 import io.gpumarket.api.v1alpha1.GpuOffer;
-import io.gpumarket.api.v1alpha1.Tier;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import java.util.concurrent.CopyOnWriteArrayList;
 import org.junit.jupiter.api.Test;
 
@@ -26,10 +24,7 @@ class OfferCountsTest {
     Duration interval = Duration.ofSeconds(3);
     try (MockCluster cluster = new MockCluster()) {
       Fleet fleet = cluster.fleet;
-      fleet.namespace("team-a", Map.of("gpumarket.io/tenant", "true"));
-      fleet.namespace("acme", Map.of());
-      fleet.gpuNode("dc-1", "acme", Tier.DATACENTER, "eu-west", "h100-80gb", 8);
-      fleet.offer("acme", "h100", "acme", "h100-80gb", "2.40");
+      fleet.oneH100Host();
       List<Instant> countWrites = new CopyOnWriteArrayList<>();
       List<Integer> available = new CopyOnWriteArrayList<>();
       try (var watch =

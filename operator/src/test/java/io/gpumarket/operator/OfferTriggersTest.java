@@ -47,11 +47,8 @@ class OfferTriggersTest {
   void aBindReconcilesTheOffersSellingItsNodeAndNotTheProvidersOthers() throws Exception {
     try (MockCluster cluster = new MockCluster()) {
       Fleet fleet = cluster.fleet;
-      fleet.namespace("team-a", Map.of("gpumarket.io/tenant", "true"));
-      fleet.namespace("acme", Map.of());
-      fleet.gpuNode("dc-1", "acme", Tier.DATACENTER, "eu-west", "h100-80gb", 8);
+      fleet.oneH100Host();
       fleet.gpuNode("edge-1", "acme", Tier.EDGE, "eu-west", "l4", 4);
-      fleet.offer("acme", "h100", "acme", "h100-80gb", "2.40");
       fleet.offer("acme", "l4", "acme", "l4", "0.50");
       OfferReconciles reconciles = new OfferReconciles();
       try (TestOperator operator =

@@ -8,11 +8,9 @@ import io.fabric8.kubernetes.client.WatcherException;
 import io.fabric8.mockwebserver.http.MockResponse;
 import io.fabric8.mockwebserver.http.RecordedRequest;
 import io.gpumarket.api.v1alpha1.ComputeJob;
-import io.gpumarket.api.v1alpha1.Tier;
 import io.gpumarket.operator.sandbox.StrictCrudDispatcher;
 import java.time.Duration;
 import java.util.List;
-import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -53,10 +51,7 @@ class QuotaRefusalTest {
     LaggingQuota quota = new LaggingQuota(2);
     try (MockCluster cluster = new MockCluster(quota)) {
       Fleet fleet = cluster.fleet;
-      fleet.namespace("team-a", Map.of("gpumarket.io/tenant", "true"));
-      fleet.namespace("acme", Map.of());
-      fleet.gpuNode("dc-1", "acme", Tier.DATACENTER, "eu-west", "h100-80gb", 8);
-      fleet.offer("acme", "h100", "acme", "h100-80gb", "2.40");
+      fleet.oneH100Host();
       Set<String> reasons = ConcurrentHashMap.newKeySet();
       try (var watch =
               cluster

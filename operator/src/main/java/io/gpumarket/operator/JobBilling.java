@@ -42,7 +42,7 @@ final class JobBilling {
     s.cost = GpuLeaseReconciler.cost(s.gpuSeconds, s.pricePerGpuHour);
   }
 
-  /** The instant up to which a lease's cost was last accrued, at most now; null-safe. */
+  /** The instant up to which a lease's cost was last accrued, at most now. */
   static Instant accruedUntil(GpuLease lease, Instant now) {
     var st = lease.getStatus();
     Integer gpus = lease.getSpec() == null ? null : lease.getSpec().gpus;

@@ -286,7 +286,7 @@ final class Report {
       out.printf(
           "  [%s] %s (size %s): %s%n",
           t.get("met") == null
-              ? "set for L, not judged"
+              ? "not judged"
               : Boolean.TRUE.equals(t.get("met")) ? "met" : "NOT met",
           t.get("target"),
           t.get("size"),

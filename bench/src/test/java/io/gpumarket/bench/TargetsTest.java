@@ -58,6 +58,13 @@ class TargetsTest {
         .isEqualTo("300 MiB after GC, -Xmx512m");
     assertThat(done).noneMatch(t -> t.get("target").equals("end to end run finishes"));
 
+    Map<String, Object> overCeiling = new java.util.HashMap<>(finished);
+    overCeiling.put("fractionOfCeiling", 1.12);
+    var over = Targets.evaluate(Map.of("M", size(60_000, overCeiling)));
+    assertThat(find(over, "end to end >= 80%").get("met")).isNull();
+    assertThat((String) find(over, "end to end >= 80%").get("value")).startsWith("112% (ceiling");
+    assertThat(find(done, "end to end >= 80%").get("met")).isEqualTo(false);
+
     String error = "the operator's JVM stopped answering (exit code 3, ...)";
     var failed = Targets.evaluate(Map.of("L", size(60_000, Map.of("run", false, "error", error))));
     assertThat(find(failed, "end to end run finishes").get("met")).isEqualTo(false);

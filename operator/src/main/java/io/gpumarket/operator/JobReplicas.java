@@ -79,17 +79,13 @@ final class JobReplicas {
         delete(current);
         s.attempts++;
         memory.attemptStarted(job, s.attempts);
-        events.warning(
-            job,
-            EventReason.JobRetrying,
-            "attempt " + (s.attempts - 1) + ": " + why + "; starting attempt " + s.attempts);
+        String retrying =
+            "attempt " + (s.attempts - 1) + ": " + why + "; starting attempt " + s.attempts;
+        events.warning(job, EventReason.JobRetrying, retrying);
         // The next attempt's pods come in a later pass, once the API server has seen the failed
         // attempt's pods gone: until the namespace's quota stops counting them, it refuses pods
         // that need their GPUs.
-        s.phase = JobPhase.Scheduled;
-        s.message = "attempt " + (s.attempts - 1) + ": " + why + "; starting attempt " + s.attempts;
-        Conditions.set(
-            s.conditions, "Running", false, "PodsStarting", s.message, s.observedGeneration, now);
+        notRunning(s, "PodsStarting", retrying, now);
         return NEXT_ATTEMPT;
       } else {
         return end.stop(
@@ -111,15 +107,10 @@ final class JobReplicas {
     }
     String refused = createMissing(job, lease, current);
     if (refused != null) {
-      s.phase = JobPhase.Scheduled;
-      s.message = "attempt " + s.attempts + ": " + refused + "; trying again";
-      Conditions.set(
-          s.conditions,
-          "Running",
-          false,
+      notRunning(
+          s,
           "PodsRefusedByQuota",
-          s.message,
-          s.observedGeneration,
+          "attempt " + s.attempts + ": " + refused + "; trying again",
           now);
       return QUOTA_RETRY;
     }
@@ -146,19 +137,26 @@ final class JobReplicas {
           s.observedGeneration,
           now);
     } else {
-      s.phase = JobPhase.Scheduled;
-      s.message =
+      notRunning(
+          s,
+          "PodsStarting",
           "attempt "
               + s.attempts
               + ": "
               + running
               + " of "
               + spec.replicas
-              + " replica(s) running, waiting for the rest to start";
-      Conditions.set(
-          s.conditions, "Running", false, "PodsStarting", s.message, s.observedGeneration, now);
+              + " replica(s) running, waiting for the rest to start",
+          now);
     }
     return REFRESH;
+  }
+
+  /** A placed job whose replicas do not all run yet: Scheduled, and why not Running. */
+  private static void notRunning(ComputeJobStatus s, String reason, String message, Instant now) {
+    s.phase = JobPhase.Scheduled;
+    s.message = message;
+    Conditions.set(s.conditions, "Running", false, reason, message, s.observedGeneration, now);
   }
 
   /**

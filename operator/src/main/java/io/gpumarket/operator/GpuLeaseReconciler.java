@@ -95,16 +95,7 @@ public class GpuLeaseReconciler implements Reconciler<GpuLease>, Cleaner<GpuLeas
         new AccrualPace(
             accrualInterval,
             accrualWritesPerSecond,
-            () ->
-                leases == null
-                    ? 0
-                    : (int)
-                        leases
-                            .list(
-                                l ->
-                                    l.getStatus() != null
-                                        && l.getStatus().phase == LeasePhase.Active)
-                            .count());
+            () -> leases == null ? 0 : (int) leases.list(ComputeJobReconciler::isActive).count());
   }
 
   @Override
@@ -508,7 +499,7 @@ public class GpuLeaseReconciler implements Reconciler<GpuLease>, Cleaner<GpuLeas
           Map<String, Integer> active = new HashMap<>();
           leases
               .list(ns)
-              .filter(l -> l.getStatus() != null && l.getStatus().phase == LeasePhase.Active)
+              .filter(ComputeJobReconciler::isActive)
               .filter(l -> l.getMetadata().getDeletionTimestamp() == null)
               .forEach(l -> active.put(l.getMetadata().getUid(), l.getSpec().gpus));
           activeHere.forEach(

@@ -25,13 +25,19 @@ class JobBillingTest {
     return lease;
   }
 
-  @Test
-  void aJobOnAReservedLeaseIsBilledUpToTheLeasesLastAccrualWhileItRunsAndExactlyAtItsEnd() {
-    ComputeJob job = Fleet.job("team", "share", List.of("l40s"), 1, 4, null);
+  /** A job of one replica of 4 GPUs on the reserved lease, started {@code startSecond} after T0. */
+  private static ComputeJob onReserved(String name, long startSecond) {
+    ComputeJob job = Fleet.job("team", name, List.of("l40s"), 1, 4, null);
     job.getSpec().leaseRef = "reserved";
     job.setStatus(new ComputeJobStatus());
-    job.getStatus().startTime = Times.format(T0.plusSeconds(300));
+    job.getStatus().startTime = Times.format(T0.plusSeconds(startSecond));
     job.getStatus().pricePerGpuHour = "2.00";
+    return job;
+  }
+
+  @Test
+  void aJobOnAReservedLeaseIsBilledUpToTheLeasesLastAccrualWhileItRunsAndExactlyAtItsEnd() {
+    ComputeJob job = onReserved("share", 300);
 
     GpuLease lease = reserved(600);
     JobBilling.refresh(job, lease, false, T0.plusSeconds(650));
@@ -52,11 +58,7 @@ class JobBillingTest {
 
   @Test
   void aJobThatStartedAfterTheLeasesLastAccrualHasNothingBilledYet() {
-    ComputeJob job = Fleet.job("team", "late", List.of("l40s"), 1, 4, null);
-    job.getSpec().leaseRef = "reserved";
-    job.setStatus(new ComputeJobStatus());
-    job.getStatus().startTime = Times.format(T0.plusSeconds(900));
-    job.getStatus().pricePerGpuHour = "2.00";
+    ComputeJob job = onReserved("late", 900);
     JobBilling.refresh(job, reserved(600), false, T0.plusSeconds(910));
     assertThat(job.getStatus().gpuSeconds).isZero();
   }

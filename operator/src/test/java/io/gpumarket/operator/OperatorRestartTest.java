@@ -144,7 +144,11 @@ class OperatorRestartTest {
                   case Succeeded -> {}
                   default ->
                       throw new AssertionError(
-                          j.getMetadata().getName() + " is " + j.getStatus().phase);
+                          j.getMetadata().getName()
+                              + " is "
+                              + j.getStatus().phase
+                              + ": "
+                              + j.getStatus().message);
                 }
               }
             });

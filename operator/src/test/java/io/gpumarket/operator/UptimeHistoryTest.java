@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.gpumarket.api.v1alpha1.UptimeStatus;
 import java.time.Duration;
 import java.time.Instant;
+import org.assertj.core.data.Offset;
 import org.junit.jupiter.api.Test;
 
 class UptimeHistoryTest {
@@ -50,6 +51,24 @@ class UptimeHistoryTest {
     assertThat(h.record(T0.plusSeconds(30 * 60), false)).isTrue();
     assertThat(h.ratio(Duration.ofHours(1)))
         .isCloseTo(1.0 / 31, org.assertj.core.data.Offset.offset(0.001));
+  }
+
+  @Test
+  void aGapShiftsTheWholeHistoryByItsMinutes() {
+    UptimeHistory h = UptimeHistory.from(null);
+    h.record(T0, true);
+    for (int minute = 1; minute <= 90; minute++) {
+      h.record(T0.plusSeconds(60L * minute), minute > 30);
+    }
+    // 20 minutes unseen, found down: the last hour is 40 up-minutes then the 20 down.
+    h.record(T0.plusSeconds(60L * 110), false);
+    assertThat(h.ratio(Duration.ofHours(1))).isCloseTo(40.0 / 60, Offset.offset(0.0001));
+    assertThat(h.ratio(Duration.ofMinutes(110))).isCloseTo(60.0 / 110, Offset.offset(0.0001));
+    assertThat(h.downMinutes(Duration.ofHours(24))).isEqualTo(30 + 20);
+    // A gap longer than the week replaces all of it.
+    h.record(T0.plusSeconds(60L * (110 + 8 * 24 * 60)), true);
+    assertThat(h.ratio(Duration.ofDays(7))).isEqualTo(1.0);
+    assertThat(h.downMinutes(Duration.ofDays(7))).isZero();
   }
 
   static UptimeStatus roundTrip(UptimeStatus s) {

@@ -87,6 +87,17 @@ final class JobLeases {
     }
   }
 
+  /** The job's on-demand lease as the API server has it now, or null if the job owns none. */
+  GpuLease fetchOwned(ComputeJob job) {
+    GpuLease lease =
+        client
+            .resources(GpuLease.class)
+            .inNamespace(job.getMetadata().getNamespace())
+            .withName(name(job))
+            .get();
+    return lease != null && ownedBy(lease, job) ? lease : null;
+  }
+
   /** Whether a lease of the on-demand lease's name exists that the job does not own. */
   boolean nameTaken(ComputeJob job) {
     GpuLease existing =

@@ -137,6 +137,12 @@ public class JobRun {
       waitFor(job, "InvalidSpec", "invalid spec: " + String.join("; ", problems), now, true);
       return null;
     }
+    if (onDemand && lease == null && !s.nodes.isEmpty()) {
+      // The job's status names nodes, so its lease was bound: the cache of leases may only lag the
+      // cache of jobs (another replica bound it, or this process just started), and a job failed
+      // for that would lose running pods. The API server says whether the lease is really gone.
+      lease = leases.fetchOwned(job);
+    }
     if (onDemand && lease == null) {
       if (!s.nodes.isEmpty()) {
         return end.stop(

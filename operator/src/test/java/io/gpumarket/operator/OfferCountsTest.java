@@ -79,4 +79,67 @@ class OfferCountsTest {
       }
     }
   }
+
+  @Test
+  void allOffersTogetherWriteTheirCountsWithinTheBudget() {
+    int providers = 6;
+    try (MockCluster cluster = new MockCluster()) {
+      Fleet fleet = cluster.fleet;
+      fleet.namespace("team-a", java.util.Map.of("gpumarket.io/tenant", "true"));
+      for (int p = 0; p < providers; p++) {
+        fleet.namespace("p" + p, java.util.Map.of());
+        fleet.gpuNode(
+            "dc-" + p, "p" + p, io.gpumarket.api.v1alpha1.Tier.DATACENTER, "eu", "h100-80gb", 8);
+        fleet.offer("p" + p, "h100", "p" + p, "h100-80gb", "2.0" + p);
+      }
+      java.util.Map<String, Integer> available = new java.util.concurrent.ConcurrentHashMap<>();
+      List<Instant> countWrites = new CopyOnWriteArrayList<>();
+      try (var watch =
+              cluster
+                  .client
+                  .resources(GpuOffer.class)
+                  .inAnyNamespace()
+                  .watch(
+                      new Watcher<>() {
+                        @Override
+                        public void eventReceived(Action action, GpuOffer offer) {
+                          if (offer.getStatus() == null
+                              || !Conditions.isTrue(offer.getStatus().conditions, "Ready")) {
+                            return;
+                          }
+                          Integer was =
+                              available.put(
+                                  offer.getMetadata().getNamespace(),
+                                  offer.getStatus().availableGpus);
+                          if (was != null && !was.equals(offer.getStatus().availableGpus)) {
+                            countWrites.add(Instant.now());
+                          }
+                        }
+
+                        @Override
+                        public void onClose(WatcherException e) {}
+                      });
+          TestOperator operator =
+              TestOperator.start(
+                  cluster.client, TestOperator.Options.TESTS.withOfferCountsWritesPerSecond(1))) {
+        await()
+            .atMost(Duration.ofSeconds(20))
+            .until(
+                () ->
+                    available.size() == providers
+                        && available.values().stream().allMatch(a -> a == 8));
+        // Each job fills one host, so every offer's counts change, all within a second or so.
+        for (int i = 0; i < providers; i++) {
+          fleet.create(Fleet.job("team-a", "j" + i, List.of("h100-80gb"), 1, 8, "3.00"));
+        }
+        await()
+            .atMost(Duration.ofSeconds(30))
+            .untilAsserted(() -> assertThat(available.values()).containsOnly(0).hasSize(providers));
+        // A second's worth (two slots) at once, then one a second.
+        assertThat(countWrites).hasSize(providers);
+        assertThat(Duration.between(countWrites.get(0), countWrites.get(providers - 1)))
+            .isGreaterThan(Duration.ofMillis((providers - 2) * 1000L - 500));
+      }
+    }
+  }
 }

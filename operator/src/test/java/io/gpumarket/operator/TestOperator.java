@@ -47,7 +47,9 @@ public final class TestOperator implements AutoCloseable {
             Duration.ofSeconds(5),
             0.01,
             options.acceptSimulatedGpus()));
-    operator.register(new GpuOfferReconciler(caches, events, options.offerCountsInterval()));
+    operator.register(
+        new GpuOfferReconciler(
+            caches, events, options.offerCountsInterval(), options.offerCountsWritesPerSecond()));
     operator.register(
         new GpuLeaseReconciler(
             binder,
@@ -88,21 +90,31 @@ public final class TestOperator implements AutoCloseable {
    * @param leaseRetention how long an ended lease of a deleted job is kept (default 30 days)
    * @param offerCountsInterval how often offers' counts alone are written: tests wait for them, the
    *     default is 10 s
+   * @param offerCountsWritesPerSecond how many counts writes all offers make together at most (the
+   *     default, 10)
    */
   record Options(
-      boolean acceptSimulatedGpus, Duration leaseRetention, Duration offerCountsInterval) {
-    static final Options TESTS = new Options(true, Duration.ofDays(30), Duration.ofSeconds(1));
+      boolean acceptSimulatedGpus,
+      Duration leaseRetention,
+      Duration offerCountsInterval,
+      double offerCountsWritesPerSecond) {
+    static final Options TESTS = new Options(true, Duration.ofDays(30), Duration.ofSeconds(1), 10);
 
     Options withAcceptSimulatedGpus(boolean accept) {
-      return new Options(accept, leaseRetention, offerCountsInterval);
+      return new Options(accept, leaseRetention, offerCountsInterval, offerCountsWritesPerSecond);
     }
 
     Options withLeaseRetention(Duration keep) {
-      return new Options(acceptSimulatedGpus, keep, offerCountsInterval);
+      return new Options(
+          acceptSimulatedGpus, keep, offerCountsInterval, offerCountsWritesPerSecond);
     }
 
     Options withOfferCountsInterval(Duration every) {
-      return new Options(acceptSimulatedGpus, leaseRetention, every);
+      return new Options(acceptSimulatedGpus, leaseRetention, every, offerCountsWritesPerSecond);
+    }
+
+    Options withOfferCountsWritesPerSecond(double writes) {
+      return new Options(acceptSimulatedGpus, leaseRetention, offerCountsInterval, writes);
     }
   }
 

@@ -302,6 +302,10 @@ public class GpuNodeReconciler implements Reconciler<GpuNode> {
       if (!CheckedWrites.updateStatus(context.getClient(), gpuNode)) {
         return afterConflict(gpuNode, context, refreshes);
       }
+      metrics.observeNodeStatusWrite(
+          uptimeAlone(before, status)
+              ? MarketMetrics.NodeWrite.UPTIME
+              : MarketMetrics.NodeWrite.HEALTH);
       if (LOG.isDebugEnabled()) {
         LOG.debugf(
             "wrote the status of %s at rv %s: %s",
@@ -310,6 +314,17 @@ public class GpuNodeReconciler implements Reconciler<GpuNode> {
     }
     onWritten.forEach(Runnable::run);
     return UpdateControl.<GpuNode>noUpdate().rescheduleAfter(sweep);
+  }
+
+  /** Whether a status differs from the one before only in its uptime history and heartbeat time. */
+  static boolean uptimeAlone(GpuNodeStatus before, GpuNodeStatus after) {
+    if (before == null) {
+      return false;
+    }
+    GpuNodeStatus same = StatusDiff.copy(after);
+    same.uptime = before.uptime;
+    same.lastHeartbeatTime = before.lastHeartbeatTime;
+    return !StatusDiff.changed(before, same);
   }
 
   /**
@@ -394,6 +409,9 @@ public class GpuNodeReconciler implements Reconciler<GpuNode> {
     fresh.getStatus().leasedGpus = kept.stream().mapToInt(a -> a.gpus).sum();
     // A conflict means someone else wrote the ledger first; sweep again from fresh data.
     boolean written = CheckedWrites.updateStatus(context.getClient(), fresh);
+    if (written) {
+      metrics.observeNodeStatusWrite(MarketMetrics.NodeWrite.LEDGER);
+    }
     org.jboss.logging.Logger.getLogger(GpuNodeReconciler.class)
         .debugf(
             "sweep %s at rv %s: %d -> %d holds, %s",

@@ -342,6 +342,7 @@ public class LeaseBinder {
     GpuNode written;
     try {
       written = client.resource(updated).updateStatus();
+      metrics.observeNodeStatusWrite(MarketMetrics.NodeWrite.LEDGER);
     } catch (io.fabric8.kubernetes.client.KubernetesClientException e) {
       if (e.getCode() == 409) {
         refresh(current, sources);

@@ -32,6 +32,7 @@ public class MarketMetrics {
   private final Counter leaseCost;
   private final Counter challenges;
   private final Histogram challengeSeconds;
+  private final Counter nodeStatusWrites;
 
   /** GPU-seconds and cost of each lease already counted by this process, by lease UID. */
   private final Map<String, Accrued> counted = new ConcurrentHashMap<>();
@@ -83,7 +84,41 @@ public class MarketMetrics {
             .help("Time agents reported for answering a compute challenge, passed or failed.")
             .buckets(0.01, 0.05, 0.1, 0.5, 1, 2, 5, 10, 30, 60, 300)
             .register(registry);
+    nodeStatusWrites =
+        Counter.build()
+            .name("gpumarket_node_status_writes_total")
+            .help(
+                "GpuNode status writes this operator made, by cause: ledger (holds taken for a"
+                    + " lease, given back, or swept after their lease ended), health (readiness,"
+                    + " verification, observed hardware), uptime (the per-minute history alone,"
+                    + " every few minutes for each node: the fleet's upkeep).")
+            .labelNames("cause")
+            .register(registry);
     new MarketCollector(caches).register(registry);
+  }
+
+  /** Why the operator wrote a GpuNode's status. */
+  public enum NodeWrite {
+    LEDGER,
+    HEALTH,
+    UPTIME;
+
+    String label() {
+      return name().toLowerCase(java.util.Locale.ROOT);
+    }
+  }
+
+  public void observeNodeStatusWrite(NodeWrite cause) {
+    nodeStatusWrites.labels(cause.label()).inc();
+  }
+
+  /** The GpuNode status writes counted so far, by cause. */
+  public java.util.Map<String, Long> nodeStatusWrites() {
+    java.util.Map<String, Long> counts = new java.util.TreeMap<>();
+    for (NodeWrite cause : NodeWrite.values()) {
+      counts.put(cause.label(), (long) nodeStatusWrites.labels(cause.label()).get());
+    }
+    return counts;
   }
 
   public CollectorRegistry registry() {

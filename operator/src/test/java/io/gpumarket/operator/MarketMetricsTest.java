@@ -48,4 +48,34 @@ class MarketMetricsTest {
     String cost = text.substring(text.indexOf(costLine) + costLine.length()).split("\n")[0];
     assertThat(Double.parseDouble(cost)).isCloseTo(3.6, org.assertj.core.data.Offset.offset(1e-9));
   }
+
+  @Test
+  void nodeStatusWritesAreCountedByCauseAndAnUptimeWriteIsTheHistoryAlone() throws Exception {
+    try (MockCluster cluster = new MockCluster()) {
+      cluster.fleet.oneH100Host();
+      try (TestOperator operator = TestOperator.start(cluster.client)) {
+        cluster.fleet.create(
+            Fleet.job("team-a", "train", java.util.List.of("h100-80gb"), 2, 2, null));
+        org.awaitility.Awaitility.await()
+            .atMost(java.time.Duration.ofSeconds(20))
+            .untilAsserted(() -> assertThat(cluster.fleet.pods("team-a", "train")).hasSize(2));
+        var writes = operator.metrics.nodeStatusWrites();
+        // One ledger write holds both replicas' GPUs on the one host.
+        assertThat(writes).containsEntry("ledger", 1L).containsEntry("uptime", 0L);
+        assertThat(writes.get("health")).as("the host's first Ready and Verified").isPositive();
+        assertThat(scrape(operator.metrics))
+            .contains("gpumarket_node_status_writes_total{cause=\"ledger\",} 1.0");
+
+        var node = cluster.fleet.getNode("dc-1").getStatus();
+        var later = StatusDiff.copy(node);
+        later.uptime = new io.gpumarket.api.v1alpha1.UptimeStatus();
+        later.uptime.ratio1h = 0.5;
+        later.lastHeartbeatTime = "2026-12-06T18:00:00Z";
+        assertThat(GpuNodeReconciler.uptimeAlone(node, later)).isTrue();
+        later.leasedGpus = 0;
+        assertThat(GpuNodeReconciler.uptimeAlone(node, later)).isFalse();
+        assertThat(GpuNodeReconciler.uptimeAlone(null, later)).isFalse();
+      }
+    }
+  }
 }

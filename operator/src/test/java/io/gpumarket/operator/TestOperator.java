@@ -63,6 +63,11 @@ public final class TestOperator implements AutoCloseable {
     operator.register(new ComputeJobReconciler(caches, run));
   }
 
+  /** Its metrics, as its /metrics endpoint would show them. */
+  public MarketMetrics metrics() {
+    return metrics;
+  }
+
   static TestOperator start(KubernetesClient client) {
     return start(client, o -> {});
   }

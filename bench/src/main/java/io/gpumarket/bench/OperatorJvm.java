@@ -47,7 +47,18 @@ final class OperatorJvm implements AutoCloseable {
       Map<String, Long> codes,
       long writes,
       Map<String, Long> reconciles,
-      long cpuNanos) {}
+      long cpuNanos,
+      Map<String, Long> nodeStatusWrites) {
+
+    /**
+     * GpuNode status writes that keep the fleet (uptime histories, readiness, verification), not
+     * the jobs: the operator counts them by cause.
+     */
+    long fleetUpkeep() {
+      return nodeStatusWrites.getOrDefault("uptime", 0L)
+          + nodeStatusWrites.getOrDefault("health", 0L);
+    }
+  }
 
   /** Heap in use after a full collection, resident memory, and the heap's largest classes. */
   record Memory(double heapAfterGcMiB, double rssMiB, List<String> largestClasses) {}
@@ -200,7 +211,8 @@ final class OperatorJvm implements AutoCloseable {
                       reconciles.snapshot(),
                       ((com.sun.management.OperatingSystemMXBean)
                               ManagementFactory.getOperatingSystemMXBean())
-                          .getProcessCpuTime());
+                          .getProcessCpuTime(),
+                      operator.metrics().nodeStatusWrites());
               case "memory" ->
                   new Memory(CoreBench.used() / 1048576.0, EndToEnd.rssMiB(), largestClasses(12));
               case "samples" -> counter.samples;

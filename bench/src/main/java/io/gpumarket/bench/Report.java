@@ -223,7 +223,7 @@ final class Report {
         rows,
         sizes,
         names,
-        "API writes per bound job (besides the fleet's idle writes)",
+        "API writes per bound job (besides the fleet's upkeep)",
         r ->
             fmt("%.2f", get(r, "e2e", "writesPerBoundJob"))
                 + " ("
@@ -233,8 +233,11 @@ final class Report {
         rows,
         sizes,
         names,
-        "fleet's idle writes/s",
-        r -> fmt("%.1f", get(r, "e2e", "idleWritesPerSecond")));
+        "fleet's idle writes/s, upkeep writes in the run",
+        r ->
+            fmt("%.1f", get(r, "e2e", "idleWritesPerSecond"))
+                + ", "
+                + str(get(r, "e2e", "fleetUpkeepWrites")));
     row(rows, sizes, names, "409 conflicts", r -> str(get(r, "e2e", "conflicts")));
     row(
         rows,

@@ -50,6 +50,7 @@ class TargetsTest {
         Map.of(
             "run", true,
             "writesPerBoundJob", 12.0,
+            "writesPerBoundJobBesidesIdle", 2.5,
             "fractionOfCeiling", 0.5,
             "heapAfterGcMiB", 300.0);
     var done = Targets.evaluate(Map.of("L", size(60_000, finished)));
@@ -57,6 +58,10 @@ class TargetsTest {
     assertThat(find(done, "operator's heap under 512 MiB").get("value"))
         .isEqualTo("300 MiB after GC, -Xmx512m");
     assertThat(done).noneMatch(t -> t.get("target").equals("end to end run finishes"));
+    // Judged on the jobs' writes; the fleet's upkeep is shown beside them.
+    assertThat(find(done, "at most 3 API writes").get("met")).isEqualTo(true);
+    assertThat(find(done, "at most 3 API writes").get("value"))
+        .isEqualTo("2.50 (12.00 with the fleet's upkeep)");
 
     Map<String, Object> overCeiling = new java.util.HashMap<>(finished);
     overCeiling.put("fractionOfCeiling", 1.12);

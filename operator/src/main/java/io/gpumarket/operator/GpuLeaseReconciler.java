@@ -185,6 +185,25 @@ public class GpuLeaseReconciler implements Reconciler<GpuLease>, Cleaner<GpuLeas
         public void wrote(GpuNode updated, GpuNode previous) {
           nodes.handleRecentResourceUpdate(ResourceID.fromResource(updated), updated, previous);
         }
+
+        @Override
+        public Map<String, PlacementRequest> waiting() {
+          List<GpuOffer> offerList = offers.list().toList();
+          Instant now = Instant.now();
+          Map<String, PlacementRequest> waiting = new HashMap<>();
+          leases
+              .list(
+                  l ->
+                      (l.getStatus() == null
+                              || l.getStatus().phase == null
+                              || l.getStatus().phase == LeasePhase.Pending)
+                          && l.getMetadata().getDeletionTimestamp() == null
+                          && !l.getSpec().release
+                          && !LeaseBinder.isRebinding(l)
+                          && SpecProblems.of(l.getSpec()).isEmpty())
+              .forEach(l -> waiting.put(l.getMetadata().getUid(), request(l, offerList, now)));
+          return waiting;
+        }
       };
 
   @Override
@@ -267,7 +286,8 @@ public class GpuLeaseReconciler implements Reconciler<GpuLease>, Cleaner<GpuLeas
       }
     } catch (LeaseBinder.Retry e) {
       LOG.debugf("%s: %s; retrying", lease.getMetadata().getName(), e.getMessage());
-      return UpdateControl.<GpuLease>noUpdate().rescheduleAfter(CONFLICT_RETRY);
+      return UpdateControl.<GpuLease>noUpdate()
+          .rescheduleAfter(e.after() == null ? CONFLICT_RETRY : e.after());
     } catch (KubernetesClientException e) {
       if (e.getCode() == 409) {
         LOG.debugf("%s: conflict, %s; retrying", lease.getMetadata().getName(), e.getMessage());

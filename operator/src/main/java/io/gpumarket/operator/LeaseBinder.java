@@ -9,9 +9,11 @@ import io.gpumarket.api.v1alpha1.GpuOffer;
 import io.gpumarket.api.v1alpha1.NodeAllocation;
 import io.gpumarket.api.v1alpha1.ObjectRef;
 import io.gpumarket.market.Decision;
+import io.gpumarket.market.Market;
 import io.gpumarket.market.Placement;
 import io.gpumarket.market.PlacementRequest;
 import jakarta.enterprise.context.ApplicationScoped;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
@@ -21,6 +23,7 @@ import java.util.Set;
 import java.util.TreeMap;
 import java.util.TreeSet;
 import java.util.function.Function;
+import org.eclipse.microprofile.config.inject.ConfigProperty;
 
 /**
  * Turns the market's decisions into holds on GPUs, so that no GPU is ever leased twice.
@@ -55,12 +58,27 @@ public class LeaseBinder {
 
     /** Puts a status this process just wrote into the cache, ahead of the watch event. */
     void wrote(GpuNode updated, GpuNode previous);
+
+    /** What each lease waiting to be bound asks, by uid, to decide them together. */
+    Map<String, PlacementRequest> waiting();
   }
 
   /** Thrown when the lease must be decided again after the cache catches up. */
   public static final class Retry extends RuntimeException {
+    private final Duration after;
+
     Retry(String message) {
+      this(message, null);
+    }
+
+    Retry(String message, Duration after) {
       super(message, null, false, false);
+      this.after = after;
+    }
+
+    /** When to decide again; null when the caller's own short pause will do. */
+    public Duration after() {
+      return after;
     }
   }
 
@@ -76,6 +94,11 @@ public class LeaseBinder {
    */
   private final Map<Sources, MarketSnapshot> snapshots = new java.util.WeakHashMap<>();
 
+  /** The waiting leases decided together, for each set of caches; null to decide each alone. */
+  private final Map<Sources, PendingBatch> batches = new java.util.WeakHashMap<>();
+
+  private final Duration batchEvery;
+
   /** Ledger writes to one node go one at a time: a node's name picks its lock. */
   private final Object[] nodeLocks = new Object[64];
 
@@ -83,9 +106,57 @@ public class LeaseBinder {
     java.util.Arrays.setAll(nodeLocks, i -> new Object());
   }
 
+  /** Decides leases waiting together fewest options first, the batch at most once a second. */
   public LeaseBinder(KubernetesClient client, MarketMetrics metrics) {
+    this(client, metrics, PendingOrder.FEWEST_OPTIONS_FIRST.key, Duration.ofSeconds(1));
+  }
+
+  /**
+   * @param pendingOrder {@code fewest-options-first}: the leases waiting at once are decided
+   *     together, those that could get the fewest GPUs first ({@link PendingBatch}); {@code
+   *     arrival}: each alone, as its reconcile comes
+   * @param batchEvery how often at most the waiting leases are decided together again
+   */
+  @jakarta.inject.Inject
+  public LeaseBinder(
+      KubernetesClient client,
+      MarketMetrics metrics,
+      @ConfigProperty(name = PENDING_ORDER, defaultValue = "fewest-options-first")
+          String pendingOrder,
+      @ConfigProperty(name = "gpumarket.market.batch-interval", defaultValue = "PT1S")
+          Duration batchEvery) {
     this.client = client;
     this.metrics = metrics;
+    this.batchEvery = PendingOrder.of(pendingOrder) == PendingOrder.ARRIVAL ? null : batchEvery;
+  }
+
+  /** One that decides each lease alone, as its reconcile comes. */
+  static LeaseBinder inArrivalOrder(KubernetesClient client, MarketMetrics metrics) {
+    return new LeaseBinder(client, metrics, PendingOrder.ARRIVAL.key, Duration.ZERO);
+  }
+
+  static final String PENDING_ORDER = "gpumarket.market.pending-order";
+
+  /** In what order leases that wait at the same time are decided. */
+  enum PendingOrder {
+    FEWEST_OPTIONS_FIRST("fewest-options-first"),
+    ARRIVAL("arrival");
+
+    final String key;
+
+    PendingOrder(String key) {
+      this.key = key;
+    }
+
+    static PendingOrder of(String key) {
+      for (PendingOrder o : values()) {
+        if (o.key.equals(key)) {
+          return o;
+        }
+      }
+      throw new IllegalArgumentException(
+          PENDING_ORDER + " must be fewest-options-first or arrival, got " + key);
+    }
   }
 
   /**
@@ -129,8 +200,18 @@ public class LeaseBinder {
       }
       long started = System.nanoTime();
       snapshot = snapshots.computeIfAbsent(sources, s -> new MarketSnapshot());
+      Market market = snapshot.market(nodes, sources.offers(), sources::namespace);
       Decision decision =
-          snapshot.market(nodes, sources.offers(), sources::namespace).place(request);
+          batchEvery == null
+              ? market.place(request)
+              : batches
+                  .computeIfAbsent(sources, s -> new PendingBatch(batchEvery))
+                  .decide(
+                      uid,
+                      request,
+                      market,
+                      () -> waiting(uid, request, sources, snapshot),
+                      started);
       metrics.observeDecision((System.nanoTime() - started) / 1e9);
       if (!(decision instanceof Placement p)) {
         return decision;
@@ -153,6 +234,23 @@ public class LeaseBinder {
       }
     }
     return placement;
+  }
+
+  /**
+   * The leases waiting to be bound, this one included, less those whose GPUs are held already: a
+   * bind under way, or one that landed before the cache showed its lease bound.
+   */
+  private static Map<String, PlacementRequest> waiting(
+      String uid, PlacementRequest request, Sources sources, MarketSnapshot snapshot) {
+    Map<String, PlacementRequest> waiting = new java.util.HashMap<>(sources.waiting());
+    waiting.keySet().removeIf(snapshot::holdsInFlight);
+    for (GpuNode node : sources.nodes()) {
+      for (GpuAllocation a : MarketView.allocations(node)) {
+        waiting.remove(a.leaseUid);
+      }
+    }
+    waiting.put(uid, request);
+    return waiting;
   }
 
   static boolean isRebinding(GpuLease lease) {

@@ -99,6 +99,11 @@ public final class MarketSnapshot {
     inFlight.put(leaseUid, placement);
   }
 
+  /** Whether a lease's GPUs are held here while its ledger writes are under way. */
+  public boolean holdsInFlight(String leaseUid) {
+    return inFlight.containsKey(leaseUid);
+  }
+
   /** The writes of a {@link #hold} are done: the caches show its GPUs in the ledgers now. */
   public void landed(String leaseUid) {
     inFlight.remove(leaseUid);

@@ -79,6 +79,63 @@ class MarketTest {
   }
 
   @Test
+  void aBatchDecidedFewestOptionsFirstPlacesWhatArrivalOrderLeavesOut() {
+    List<NodeState> nodes =
+        List.of(
+            node("eu-1", "cheap", Tier.DATACENTER, "eu", "h100-80gb", 8),
+            node("us-1", "dear", Tier.DATACENTER, "us", "h100-80gb", 8),
+            node("us-2", "dear", Tier.DATACENTER, "us", "h100-80gb", 4));
+    List<OfferState> offers =
+        List.of(
+            offer("cheap", "h100", "cheap", "h100-80gb", "2.00", "eu-1"),
+            offer("dear", "h100", "dear", "h100-80gb", "3.00", "us-1", "us-2"));
+    PlacementRequest anywhere = request(List.of("h100-80gb"), 1, 8, null);
+    PlacementRequest euOnly =
+        new PlacementRequest(
+            "team-a",
+            List.of("h100-80gb"),
+            TierRequirement.ANY,
+            Set.of("eu"),
+            null,
+            false,
+            1,
+            8,
+            null,
+            "USD",
+            null,
+            null);
+    List<PlacementRequest> batch = List.of(anywhere, euOnly);
+
+    Market inArrivalOrder = new Market(nodes, offers);
+    Placement first = (Placement) inArrivalOrder.place(anywhere);
+    inArrivalOrder.hold(first);
+    assertThat(first.gpusByNode()).containsOnlyKeys("eu-1");
+    assertThat(inArrivalOrder.place(euOnly)).isInstanceOf(Refusal.class);
+
+    Market market = new Market(nodes, offers);
+    // Whole blocks of 8 on nodes each may use, whatever is held.
+    assertThat(market.reach(anywhere)).isEqualTo(16);
+    assertThat(market.reach(euOnly)).isEqualTo(8);
+    assertThat(market.reach(request(List.of("h100-80gb"), 1, 8, "2.50"))).isEqualTo(8);
+    assertThat(market.reach(request(List.of("a100-80gb"), 1, 1, null))).isZero();
+    List<Decision> decisions = market.placeBatch(batch);
+    assertThat(((Placement) decisions.get(0)).gpusByNode()).containsOnlyKeys("us-1");
+    assertThat(((Placement) decisions.get(1)).gpusByNode()).containsOnlyKeys("eu-1");
+    assertThat(market.node("eu-1").freeGpus()).as("each placement held").isZero();
+    assertThat(market.reach(euOnly)).isEqualTo(8);
+
+    // A placement decided earlier fits while its GPUs are free and its offer and nodes still meet
+    // the request.
+    Market later = new Market(nodes, offers);
+    Placement planned = (Placement) decisions.get(1);
+    assertThat(later.fits(planned, euOnly)).isTrue();
+    assertThat(later.fits(planned, request(List.of("h100-80gb"), 1, 8, "1.50"))).isFalse();
+    assertThat(later.fits(planned, request(List.of("h100-80gb"), 2, 4, null))).isFalse();
+    later.hold(first);
+    assertThat(later.fits(planned, euOnly)).isFalse();
+  }
+
+  @Test
   void refusesAboveThePriceCapNamingTheCheapestOffer() {
     Market market =
         new Market(

@@ -27,7 +27,8 @@ import org.junit.jupiter.api.Test;
 /**
  * Binds running side by side in one process, as the operator's reconcile threads run them: a slow
  * ledger write holds up no other bind, binds packed onto one node do not fail on each other's
- * resourceVersions, and no GPU is held twice.
+ * resourceVersions, and no GPU is held twice. Each lease is decided alone, as it comes: the order
+ * of leases that wait together is {@link PendingBatchTest}'s.
  */
 class LeaseBinderTest {
 
@@ -37,7 +38,7 @@ class LeaseBinderTest {
     try (MockCluster cluster = new MockCluster()) {
       fleet(cluster, 2, 8);
       Caches caches = new Caches(cluster);
-      LeaseBinder binder = new LeaseBinder(cluster.client, metrics());
+      LeaseBinder binder = LeaseBinder.inArrivalOrder(cluster.client, metrics());
 
       // The first bind takes all of one node and stalls just before writing its ledger.
       CountDownLatch resume = caches.stallBeforeWriting("first");
@@ -64,7 +65,7 @@ class LeaseBinderTest {
     try (MockCluster cluster = new MockCluster()) {
       fleet(cluster, 1, 8);
       Caches caches = new Caches(cluster);
-      LeaseBinder binder = new LeaseBinder(cluster.client, metrics());
+      LeaseBinder binder = LeaseBinder.inArrivalOrder(cluster.client, metrics());
 
       CountDownLatch resume = caches.stallBeforeWriting("first");
       Future<Decision> first = pool.submit(() -> binder.bind(lease("first"), request(3), caches));
@@ -99,7 +100,7 @@ class LeaseBinderTest {
     try (MockCluster cluster = new MockCluster()) {
       fleet(cluster, 16, 8);
       Caches caches = new Caches(cluster);
-      LeaseBinder binder = new LeaseBinder(cluster.client, metrics());
+      LeaseBinder binder = LeaseBinder.inArrivalOrder(cluster.client, metrics());
       Map<String, Placement> placed = new ConcurrentHashMap<>();
       AtomicInteger retries = new AtomicInteger();
       ExecutorService pool = Executors.newFixedThreadPool(8);

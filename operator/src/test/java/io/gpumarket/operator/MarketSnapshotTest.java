@@ -251,8 +251,8 @@ class MarketSnapshotTest {
       cluster.client.resources(GpuNode.class).resource(host).updateStatus();
       fleet.offer("acme", "h100", "acme", "h100-80gb", "2.40");
       var metrics = new MarketMetrics(new MarketCaches());
-      LeaseBinder a = new LeaseBinder(cluster.client, metrics);
-      LeaseBinder b = new LeaseBinder(cluster.client, metrics);
+      LeaseBinder a = LeaseBinder.inArrivalOrder(cluster.client, metrics);
+      LeaseBinder b = LeaseBinder.inArrivalOrder(cluster.client, metrics);
       ReplicaCaches live = new ReplicaCaches(cluster);
       ReplicaCaches lagging = new ReplicaCaches(cluster);
 

@@ -55,6 +55,27 @@ class ReplicaCaches implements LeaseBinder.Sources {
     nodes.put(name(updated), updated);
   }
 
+  /** The leases the API server has waiting, as the replica's lease informer would show them. */
+  @Override
+  public Map<String, io.gpumarket.market.PlacementRequest> waiting() {
+    Map<String, io.gpumarket.market.PlacementRequest> waiting = new TreeMap<>();
+    for (var lease :
+        cluster
+            .client
+            .resources(io.gpumarket.api.v1alpha1.GpuLease.class)
+            .inAnyNamespace()
+            .list()
+            .getItems()) {
+      if (lease.getStatus() == null
+          || lease.getStatus().phase == io.gpumarket.api.v1alpha1.LeasePhase.Pending) {
+        waiting.put(
+            lease.getMetadata().getUid(),
+            GpuLeaseReconciler.request(lease, offers, java.time.Instant.now()));
+      }
+    }
+    return waiting;
+  }
+
   private static String name(GpuNode node) {
     return node.getMetadata().getName();
   }

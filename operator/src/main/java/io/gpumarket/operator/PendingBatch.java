@@ -1,0 +1,116 @@
+package io.gpumarket.operator;
+
+import io.gpumarket.market.Decision;
+import io.gpumarket.market.Market;
+import io.gpumarket.market.Placement;
+import io.gpumarket.market.PlacementRequest;
+import io.gpumarket.market.Refusal;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.function.Supplier;
+
+/**
+ * Decides the leases that wait together as one batch ({@link Market#placeBatch}: those that could
+ * get the fewest GPUs first), rather than each alone in the order their reconciles happen to come.
+ * Placed one by one, a lease that could go to many hosts takes the cheapest, which may be the only
+ * hosts another lease can use; at size L of the benchmark that left 3.3 % of the placeable GPUs
+ * unplaced, against 0.2 % decided together.
+ *
+ * <p>The batch is decided on the kept market and given back at once: it takes no GPUs. Each lease
+ * then binds what the batch gave it when its reconcile comes, if that still fits the market (binds
+ * of the batch never take each other's GPUs; something else may have). A lease the batch did not
+ * know, or whose placement no longer fits, has the batch decided again, at most once per {@code
+ * every}: until then it waits (at most {@code every}), since decided alone it could take what the
+ * batch gives another. A refusal stands while the market has gained nothing that could change it
+ * ({@link Market#gains}). Not thread-safe: the binder's lock guards it.
+ */
+final class PendingBatch {
+  private final long everyNanos;
+  private Map<String, Decision> planned = new HashMap<>();
+  private long plannedAt;
+  private boolean any;
+
+  /** The market the batch was decided on, and its {@link Market#gains} then. */
+  private Market plannedOn;
+
+  private long gainsThen;
+
+  /** What each lease could ever get ({@link Market#reach}), by uid, kept while it waits. */
+  private final Map<String, Integer> reach = new HashMap<>();
+
+  private long batches;
+
+  PendingBatch(Duration every) {
+    this.everyNanos = every.toNanos();
+  }
+
+  /**
+   * The decision for one lease: what the batch gave it, or what the market gives it alone.
+   *
+   * @param waiting every lease waiting now, the one asking included, by uid
+   */
+  Decision decide(
+      String uid,
+      PlacementRequest request,
+      Market market,
+      Supplier<Map<String, PlacementRequest>> waiting,
+      long nowNanos) {
+    Decision d = planned.remove(uid);
+    if (d instanceof Placement p && market.fits(p, request)) {
+      return p;
+    }
+    boolean fresh = any && nowNanos - plannedAt < everyNanos;
+    if (d instanceof Refusal r && market == plannedOn && market.gains() == gainsThen) {
+      // Nothing was given back nor changed since: decided again, it would be refused again.
+      planned.put(uid, r);
+      return r;
+    }
+    if (fresh) {
+      // Decided alone now, it could take what the next batch gives a lease with fewer options.
+      throw new LeaseBinder.Retry(
+          "waits for the next batch of waiting leases",
+          Duration.ofNanos(plannedAt + everyNanos - nowNanos));
+    }
+    decideAll(market, waiting.get(), nowNanos);
+    d = planned.remove(uid);
+    if (d instanceof Refusal) {
+      planned.put(uid, d);
+    }
+    return d != null ? d : market.place(request);
+  }
+
+  private void decideAll(Market market, Map<String, PlacementRequest> waiting, long nowNanos) {
+    List<String> uids = new ArrayList<>(waiting.keySet());
+    List<PlacementRequest> requests = new ArrayList<>(uids.size());
+    int[] reaches = new int[uids.size()];
+    reach.keySet().retainAll(waiting.keySet());
+    for (int i = 0; i < reaches.length; i++) {
+      PlacementRequest r = waiting.get(uids.get(i));
+      requests.add(r);
+      reaches[i] = reach.computeIfAbsent(uids.get(i), u -> market.reach(r));
+    }
+    List<Decision> decisions = market.placeBatch(requests, reaches);
+    Map<String, Decision> next = new HashMap<>();
+    for (int i = 0; i < decisions.size(); i++) {
+      Decision d = decisions.get(i);
+      if (d instanceof Placement p) {
+        market.release(p);
+      }
+      next.put(uids.get(i), d);
+    }
+    planned = next;
+    plannedOn = market;
+    gainsThen = market.gains();
+    plannedAt = nowNanos;
+    any = true;
+    batches++;
+  }
+
+  /** How many times the waiting leases were decided together. */
+  long batches() {
+    return batches;
+  }
+}

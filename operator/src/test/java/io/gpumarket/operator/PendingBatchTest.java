@@ -1,0 +1,186 @@
+package io.gpumarket.operator;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
+
+import io.gpumarket.api.v1alpha1.GpuLease;
+import io.gpumarket.api.v1alpha1.GpuLeaseSpec;
+import io.gpumarket.api.v1alpha1.LeasePhase;
+import io.gpumarket.api.v1alpha1.NodeAllocation;
+import io.gpumarket.api.v1alpha1.ObjectRef;
+import io.gpumarket.api.v1alpha1.Tier;
+import io.gpumarket.api.v1alpha1.TierRequirement;
+import io.gpumarket.market.Market;
+import io.gpumarket.market.NodeState;
+import io.gpumarket.market.OfferState;
+import io.gpumarket.market.Placement;
+import io.gpumarket.market.PlacementRequest;
+import io.gpumarket.market.Refusal;
+import java.math.BigDecimal;
+import java.time.Duration;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Leases that wait at the same time are decided together, those with the fewest options first: one
+ * that could go anywhere does not take the only host another can use.
+ */
+class PendingBatchTest {
+  static final String NS = "team-a";
+
+  @Test
+  void leasesWaitingTogetherAreDecidedFewestOptionsFirstWhicheverReconcilesFirst() {
+    Market market =
+        new Market(
+            List.of(node("eu-1", "cheap", "eu", 8), node("us-1", "dear", "us", 8)),
+            List.of(offer("cheap", "2.00", "eu-1"), offer("dear", "3.00", "us-1")));
+    PlacementRequest anywhere = request(Set.of(), 8);
+    PlacementRequest euOnly = request(Set.of("eu"), 8);
+    PlacementRequest euToo = request(Set.of("eu"), 4);
+    Map<String, PlacementRequest> waiting = new LinkedHashMap<>();
+    waiting.put("anywhere", anywhere);
+    waiting.put("eu-only", euOnly);
+    waiting.put("eu-too", euToo);
+    PendingBatch batch = new PendingBatch(Duration.ofSeconds(1));
+    long t = 0;
+
+    Placement first = (Placement) batch.decide("anywhere", anywhere, market, () -> waiting, t);
+    assertThat(first.gpusByNode()).containsOnlyKeys("us-1");
+    assertThat(market.node("us-1").freeGpus()).as("the batch takes nothing itself").isEqualTo(8);
+    market.hold(first);
+    Placement second = (Placement) batch.decide("eu-only", euOnly, market, () -> waiting, t + 1);
+    assertThat(second.gpusByNode()).containsOnlyKeys("eu-1");
+    market.hold(second);
+    assertThat(batch.batches()).isEqualTo(1);
+
+    // Refused in the batch: the refusal stands while nothing is given back, even once it is old.
+    Refusal refused =
+        (Refusal) batch.decide("eu-too", euToo, market, () -> waiting, 5_000_000_000L);
+    assertThat(batch.decide("eu-too", euToo, market, () -> waiting, 6_000_000_000L))
+        .isSameAs(refused);
+    assertThat(batch.batches()).isEqualTo(1);
+    // GPUs given back: decided again, and placed.
+    market.release(second);
+    waiting.remove("anywhere");
+    waiting.remove("eu-only");
+    Placement third =
+        (Placement) batch.decide("eu-too", euToo, market, () -> waiting, 7_000_000_000L);
+    assertThat(third.gpusByNode()).containsOnlyKeys("eu-1");
+    assertThat(batch.batches()).isEqualTo(2);
+  }
+
+  @Test
+  void theOperatorBindsLeasesThatWaitedWhileItWasDownAsTheBatchDecides() {
+    try (MockCluster cluster = new MockCluster()) {
+      Fleet fleet = cluster.fleet;
+      fleet.namespace(NS, Map.of("gpumarket.io/tenant", "true"));
+      fleet.namespace("cheap", Map.of());
+      fleet.namespace("dear", Map.of());
+      for (int i = 0; i < 3; i++) {
+        fleet.gpuNode("eu-" + i, "cheap", Tier.DATACENTER, "eu", "h100-80gb", 8);
+        fleet.gpuNode("us-" + i, "dear", Tier.DATACENTER, "us", "h100-80gb", 8);
+      }
+      fleet.offer("cheap", "h100", "cheap", "h100-80gb", "2.00");
+      fleet.offer("dear", "h100", "dear", "h100-80gb", "3.00");
+      // The leases that could go anywhere came first.
+      for (int i = 0; i < 3; i++) {
+        create(cluster, "anywhere-" + i, null);
+      }
+      for (int i = 0; i < 3; i++) {
+        create(cluster, "eu-only-" + i, List.of("eu"));
+      }
+      try (TestOperator operator = TestOperator.start(cluster.client)) {
+        await()
+            .atMost(Duration.ofSeconds(20))
+            .untilAsserted(
+                () ->
+                    assertThat(fleet.leases(NS))
+                        .allSatisfy(
+                            l ->
+                                assertThat(l.getStatus().phase)
+                                    .as(l.getMetadata().getName() + ": " + l.getStatus().message)
+                                    .isEqualTo(LeasePhase.Active)));
+        for (GpuLease l : fleet.leases(NS)) {
+          String region = l.getMetadata().getName().startsWith("eu-only") ? "eu-" : "us-";
+          assertThat(l.getStatus().allocations)
+              .extracting((NodeAllocation a) -> a.gpuNode)
+              .allMatch(n -> n.startsWith(region), l.getMetadata().getName());
+        }
+      }
+    }
+  }
+
+  @Test
+  void anUnknownOrderIsRefusedNamingTheSetting() {
+    assertThatThrownBy(() -> LeaseBinder.PendingOrder.of("cheapest-first"))
+        .hasMessage(
+            "gpumarket.market.pending-order must be fewest-options-first or arrival, got"
+                + " cheapest-first");
+    assertThat(LeaseBinder.PendingOrder.of("arrival")).isEqualTo(LeaseBinder.PendingOrder.ARRIVAL);
+  }
+
+  private static void create(MockCluster cluster, String name, List<String> regions) {
+    GpuLease lease = new GpuLease();
+    lease.getMetadata().setName(name);
+    lease.getMetadata().setNamespace(NS);
+    GpuLeaseSpec spec = new GpuLeaseSpec();
+    spec.models = List.of("h100-80gb");
+    spec.regions = regions;
+    spec.gpus = 8;
+    spec.gpusPerNode = 8;
+    lease.setSpec(spec);
+    cluster.client.resource(lease).create();
+  }
+
+  private static NodeState node(String name, String provider, String region, int gpus) {
+    return new NodeState(
+        name,
+        name,
+        provider,
+        Tier.DATACENTER,
+        region,
+        "h100-80gb",
+        gpus,
+        0,
+        true,
+        true,
+        false,
+        1.0);
+  }
+
+  private static OfferState offer(String provider, String price, String... nodes) {
+    return new OfferState(
+        new ObjectRef(provider, "h100"),
+        provider,
+        "h100-80gb",
+        List.of(nodes),
+        null,
+        0,
+        new BigDecimal(price),
+        "USD",
+        null,
+        null,
+        tenant -> true,
+        false);
+  }
+
+  private static PlacementRequest request(Set<String> regions, int gpus) {
+    return new PlacementRequest(
+        NS,
+        List.of("h100-80gb"),
+        TierRequirement.ANY,
+        regions,
+        null,
+        false,
+        1,
+        gpus,
+        null,
+        "USD",
+        null,
+        null);
+  }
+}

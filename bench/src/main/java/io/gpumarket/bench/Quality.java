@@ -77,16 +77,43 @@ final class Quality {
 
   Result run() {
     List<Policy> policies = new ArrayList<>();
+    Invariants.Report report = new Invariants.Report();
+    Map<String, Long> unplaced = new LinkedHashMap<>();
+    List<PlacementRequest> requests = batch.stream().map(Workload.Job::request).toList();
+    Market fresh = new Market(w.nodeStates(), w.offerStates());
+    int[] reach = requests.stream().mapToInt(fresh::reach).toArray();
+    // The market decides jobs that wait together as the operator does (Market#placeBatch); in the
+    // order they came, for comparison.
+    policies.add(market("market", Market.batchOrder(requests, reach), report, unplaced));
+    policies.add(
+        market(
+            "market, arrival order",
+            java.util.stream.IntStream.range(0, batch.size()).toArray(),
+            report,
+            new LinkedHashMap<>()));
+    long started = System.nanoTime();
+    long max = relaxation.maxGpus(requests);
+    policies.add(naive("first-fit", null));
+    policies.add(naive("random-fit", new Random(w.seed)));
+    double seconds = (System.nanoTime() - started) / 1e9;
+    long batchGpus = batch.stream().mapToLong(Workload.Job::gpus).sum();
+    return new Result(batch.size(), batchGpus, max, seconds, policies, unplaced, report);
+  }
+
+  /**
+   * The market deciding the batch's jobs in an order, each placement held before the next decision;
+   * checks each placement and the end state, and sorts what it left unplaced by cause.
+   */
+  private Policy market(
+      String name, int[] order, Invariants.Report report, Map<String, Long> unplaced) {
     Market market = new Market(w.nodeStates(), w.offerStates());
     Ledger ledger = new Ledger();
     List<Integer> placed = new ArrayList<>();
     double cost = 0;
     long gpus = 0;
-    Invariants.Report report = new Invariants.Report();
     Map<Integer, Decision> decisions = new LinkedHashMap<>();
-    Map<String, Long> unplaced = new LinkedHashMap<>();
     CAUSES.forEach(c -> unplaced.put(c, 0L));
-    for (int i = 0; i < batch.size(); i++) {
+    for (int i : order) {
       Workload.Job job = batch.get(i);
       Decision d = market.place(job.request());
       decisions.put(i, d);
@@ -110,14 +137,8 @@ final class Quality {
       }
     }
     Invariants.afterBatch(w, batch, decisions, market, ledger, report);
-    long started = System.nanoTime();
-    long max = relaxation.maxGpus(batch.stream().map(Workload.Job::request).toList());
-    policies.add(new Policy("market", placed.size(), gpus, cost, bound(placed)[1] / 100.0, placed));
-    policies.add(naive("first-fit", null));
-    policies.add(naive("random-fit", new Random(w.seed)));
-    double seconds = (System.nanoTime() - started) / 1e9;
-    long batchGpus = batch.stream().mapToLong(Workload.Job::gpus).sum();
-    return new Result(batch.size(), batchGpus, max, seconds, policies, unplaced, report);
+    placed.sort(null);
+    return new Policy(name, placed.size(), gpus, cost, bound(placed)[1] / 100.0, placed);
   }
 
   /**

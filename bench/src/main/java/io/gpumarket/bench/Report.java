@@ -152,7 +152,7 @@ final class Report {
                 + get(r, "quality", "batchGpus")
                 + " / "
                 + get(r, "quality", "maxPlaceableGpus"));
-    for (int p = 0; p < 3; p++) {
+    for (int p = 0; p < 4; p++) {
       final int i = p;
       row(
           rows,

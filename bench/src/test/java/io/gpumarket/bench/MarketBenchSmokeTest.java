@@ -43,7 +43,7 @@ class MarketBenchSmokeTest {
     assertThat(q.invariants().waiting).isEqualTo(q.invariants().waitingWithReason);
     assertThat(q.policies())
         .extracting(Quality.Policy::name)
-        .containsExactly("market", "first-fit", "random-fit");
+        .containsExactly("market", "market, arrival order", "first-fit", "random-fit");
     for (Quality.Policy p : q.policies()) {
       assertThat(p.bound()).as(p.name()).isLessThanOrEqualTo(p.cost() + 1e-9);
       assertThat(p.gpus()).as(p.name()).isLessThanOrEqualTo(q.maxPlaceable());

@@ -25,7 +25,9 @@ import java.util.function.Supplier;
  * know, or whose placement no longer fits, has the batch decided again, at most once per {@code
  * every}: until then it waits (at most {@code every}), since decided alone it could take what the
  * batch gives another. A refusal stands while the market has gained nothing that could change it
- * ({@link Market#gains}). Not thread-safe: the binder's lock guards it.
+ * ({@link Market#gains}) and, once the batch is older than {@code every}, only if every placement
+ * it made was taken (a lease deleted before it bound leaves its GPUs to the next batch). Not
+ * thread-safe: the binder's lock guards it.
  */
 final class PendingBatch {
   private final long everyNanos;
@@ -37,6 +39,9 @@ final class PendingBatch {
   private Market plannedOn;
 
   private long gainsThen;
+
+  /** Placements of the batch not taken yet: until then, its refusals stand only while fresh. */
+  private int placementsLeft;
 
   /** What each lease could ever get ({@link Market#reach}), by uid, kept while it waits. */
   private final Map<String, Integer> reach = new HashMap<>();
@@ -58,13 +63,17 @@ final class PendingBatch {
       Market market,
       Supplier<Map<String, PlacementRequest>> waiting,
       long nowNanos) {
-    Decision d = planned.remove(uid);
+    Decision d = take(uid);
     if (d instanceof Placement p && market.fits(p, request)) {
       return p;
     }
     boolean fresh = any && nowNanos - plannedAt < everyNanos;
-    if (d instanceof Refusal r && market == plannedOn && market.gains() == gainsThen) {
-      // Nothing was given back nor changed since: decided again, it would be refused again.
+    if (d instanceof Refusal r
+        && market == plannedOn
+        && market.gains() == gainsThen
+        && (fresh || placementsLeft == 0)) {
+      // Nothing was given back nor changed since, and every GPU the batch gave away was taken:
+      // decided again, it would be refused again.
       planned.put(uid, r);
       return r;
     }
@@ -75,11 +84,19 @@ final class PendingBatch {
           Duration.ofNanos(plannedAt + everyNanos - nowNanos));
     }
     decideAll(market, waiting.get(), nowNanos);
-    d = planned.remove(uid);
+    d = take(uid);
     if (d instanceof Refusal) {
       planned.put(uid, d);
     }
     return d != null ? d : market.place(request);
+  }
+
+  private Decision take(String uid) {
+    Decision d = planned.remove(uid);
+    if (d instanceof Placement) {
+      placementsLeft--;
+    }
+    return d;
   }
 
   private void decideAll(Market market, Map<String, PlacementRequest> waiting, long nowNanos) {
@@ -94,10 +111,12 @@ final class PendingBatch {
     }
     List<Decision> decisions = market.placeBatch(requests, reaches);
     Map<String, Decision> next = new HashMap<>();
+    placementsLeft = 0;
     for (int i = 0; i < decisions.size(); i++) {
       Decision d = decisions.get(i);
       if (d instanceof Placement p) {
         market.release(p);
+        placementsLeft++;
       }
       next.put(uids.get(i), d);
     }

@@ -6,6 +6,7 @@ import static org.awaitility.Awaitility.await;
 
 import io.gpumarket.api.v1alpha1.GpuLease;
 import io.gpumarket.api.v1alpha1.GpuLeaseSpec;
+import io.gpumarket.api.v1alpha1.GpuNode;
 import io.gpumarket.api.v1alpha1.LeasePhase;
 import io.gpumarket.api.v1alpha1.NodeAllocation;
 import io.gpumarket.api.v1alpha1.ObjectRef;
@@ -74,6 +75,45 @@ class PendingBatchTest {
   }
 
   @Test
+  void gpusTheBatchGaveALeaseThatNeverCameForThemGoToTheNextBatch() {
+    Market market =
+        new Market(
+            List.of(node("eu-1", "cheap", "eu", 8)), List.of(offer("cheap", "2.00", "eu-1")));
+    PlacementRequest whole = request(Set.of("eu"), 8);
+    PlacementRequest half = request(Set.of("eu"), 4);
+    Map<String, PlacementRequest> waiting = new LinkedHashMap<>();
+    waiting.put("deleted-before-it-bound", whole);
+    waiting.put("half", half);
+    PendingBatch batch = new PendingBatch(Duration.ofSeconds(1));
+
+    Refusal refused = (Refusal) batch.decide("half", half, market, () -> waiting, 0);
+    assertThat(batch.decide("half", half, market, () -> waiting, 500_000_000L)).isSameAs(refused);
+    waiting.remove("deleted-before-it-bound");
+    Placement placed =
+        (Placement) batch.decide("half", half, market, () -> waiting, 2_000_000_000L);
+    assertThat(placed.gpusByNode()).containsEntry("eu-1", 4);
+    assertThat(batch.batches()).isEqualTo(2);
+  }
+
+  @Test
+  void aLeaseTheBatchDidNotKnowWaitsForTheNextOneRatherThanTakeWhatItGaveAnother() {
+    Market market =
+        new Market(
+            List.of(node("eu-1", "cheap", "eu", 8)), List.of(offer("cheap", "2.00", "eu-1")));
+    Map<String, PlacementRequest> waiting = new LinkedHashMap<>();
+    waiting.put("first", request(Set.of("eu"), 8));
+    PendingBatch batch = new PendingBatch(Duration.ofSeconds(1));
+    batch.decide("first", request(Set.of("eu"), 8), market, () -> waiting, 0);
+
+    waiting.put("newcomer", request(Set.of(), 8));
+    assertThatThrownBy(
+            () ->
+                batch.decide("newcomer", request(Set.of(), 8), market, () -> waiting, 300_000_000L))
+        .isInstanceOfSatisfying(
+            LeaseBinder.Retry.class, r -> assertThat(r.after()).isEqualTo(Duration.ofMillis(700)));
+  }
+
+  @Test
   void theOperatorBindsLeasesThatWaitedWhileItWasDownAsTheBatchDecides() {
     try (MockCluster cluster = new MockCluster()) {
       Fleet fleet = cluster.fleet;
@@ -86,7 +126,15 @@ class PendingBatchTest {
       }
       fleet.offer("cheap", "h100", "cheap", "h100-80gb", "2.00");
       fleet.offer("dear", "h100", "dear", "h100-80gb", "3.00");
-      // The leases that could go anywhere came first.
+      try (TestOperator first = TestOperator.start(cluster.client)) {
+        await()
+            .atMost(Duration.ofSeconds(20))
+            .untilAsserted(
+                () ->
+                    assertThat(cluster.client.resources(GpuNode.class).list().getItems())
+                        .allSatisfy(n -> assertThat(n.getStatus().allocatableGpus).isEqualTo(8)));
+      }
+      // While the operator is down, the leases that could go anywhere come first.
       for (int i = 0; i < 3; i++) {
         create(cluster, "anywhere-" + i, null);
       }

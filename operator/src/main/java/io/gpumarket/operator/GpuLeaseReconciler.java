@@ -145,6 +145,18 @@ public class GpuLeaseReconciler implements Reconciler<GpuLease>, Cleaner<GpuLeas
         || !Objects.equals(now.getMetadata().getLabels(), before.getMetadata().getLabels());
   }
 
+  /**
+   * A resourceVersion as a number, or null: opaque by the API's contract, but etcd's revision on
+   * every API server this operator runs against (and on the tests' mock server).
+   */
+  private static Long version(GpuNode node) {
+    try {
+      return Long.valueOf(node.getMetadata().getResourceVersion());
+    } catch (NumberFormatException e) {
+      return null;
+    }
+  }
+
   private Set<ResourceID> pendingLeases(String namespace) {
     return leases
         .list(
@@ -159,11 +171,36 @@ public class GpuLeaseReconciler implements Reconciler<GpuLease>, Cleaner<GpuLeas
 
   private final LeaseBinder.Sources sources =
       new LeaseBinder.Sources() {
+        /**
+         * This controller's own ledger writes that the watch may not have delivered yet, by node: a
+         * decision must not be made twice on a copy it replaced. Kept apart rather than read
+         * through get() for every node (thousands per bind at size L).
+         */
+        private final Map<String, GpuNode> ownWrites = new ConcurrentHashMap<>();
+
         @Override
         public Collection<GpuNode> nodes() {
-          // Through get(), which sees this controller's own recent writes, where list() shows only
-          // what the watch has delivered: a decision must not be made twice on a copy it replaced.
-          return nodes.list().map(n -> nodes.get(ResourceID.fromResource(n)).orElse(n)).toList();
+          if (ownWrites.isEmpty()) {
+            return nodes.list().toList();
+          }
+          return nodes.list().map(this::latest).toList();
+        }
+
+        private GpuNode latest(GpuNode cached) {
+          GpuNode own = ownWrites.get(cached.getMetadata().getName());
+          if (own == null) {
+            return cached;
+          }
+          Long ownVersion = version(own);
+          Long cachedVersion = version(cached);
+          if (ownVersion == null || cachedVersion == null) {
+            return nodes.get(ResourceID.fromResource(cached)).orElse(cached);
+          }
+          if (ownVersion > cachedVersion) {
+            return own;
+          }
+          ownWrites.remove(cached.getMetadata().getName(), own);
+          return cached;
         }
 
         @Override
@@ -184,11 +221,30 @@ public class GpuLeaseReconciler implements Reconciler<GpuLease>, Cleaner<GpuLeas
         @Override
         public void wrote(GpuNode updated, GpuNode previous) {
           nodes.handleRecentResourceUpdate(ResourceID.fromResource(updated), updated, previous);
+          ownWrites.merge(
+              updated.getMetadata().getName(),
+              updated,
+              (had, now) -> {
+                Long a = version(had);
+                Long b = version(now);
+                return a != null && b != null && a > b ? had : now;
+              });
         }
 
         @Override
         public Map<String, PlacementRequest> waiting() {
-          List<GpuOffer> offerList = offers.list().toList();
+          java.util.function.Supplier<List<GpuOffer>> offerList =
+              new java.util.function.Supplier<>() {
+                private List<GpuOffer> listed;
+
+                @Override
+                public List<GpuOffer> get() {
+                  if (listed == null) {
+                    listed = offers.list().toList();
+                  }
+                  return listed;
+                }
+              };
           Instant now = Instant.now();
           Map<String, PlacementRequest> waiting = new HashMap<>();
           leases
@@ -343,7 +399,8 @@ public class GpuLeaseReconciler implements Reconciler<GpuLease>, Cleaner<GpuLeas
       Conditions.set(status.conditions, "Bound", false, "InvalidSpec", message, generation, now);
       return null;
     }
-    Decision decision = binder.bind(lease, request(lease, offers.list().toList(), now), sources);
+    Decision decision =
+        binder.bind(lease, request(lease, () -> offers.list().toList(), now), sources);
     if (decision instanceof Refusal refusal) {
       if (!refusal.message().equals(status.message)) {
         events.normal(lease, EventReason.LeasePending, refusal.message());
@@ -375,13 +432,14 @@ public class GpuLeaseReconciler implements Reconciler<GpuLease>, Cleaner<GpuLeas
       status.endTime = Times.format(now.plus(placement.offer().maxLease()));
     }
     List<NodeAllocation> allocations = new ArrayList<>();
-    var byName =
-        nodes
-            .list()
-            .collect(Collectors.toMap(n -> n.getMetadata().getName(), n -> n.getSpec().nodeName));
     placement
         .gpusByNode()
-        .forEach((node, gpus) -> allocations.add(new NodeAllocation(node, byName.get(node), gpus)));
+        .forEach(
+            (node, gpus) -> {
+              GpuNode n = sources.node(node);
+              allocations.add(
+                  new NodeAllocation(node, n == null ? null : n.getSpec().nodeName, gpus));
+            });
     status.allocations = allocations;
     status.message =
         spec.gpus
@@ -412,13 +470,17 @@ public class GpuLeaseReconciler implements Reconciler<GpuLease>, Cleaner<GpuLeas
     return toEnd.compareTo(period) < 0 ? toEnd : period;
   }
 
-  /** What a lease asks of the market; a lease naming an offer but no model takes the offer's. */
-  static PlacementRequest request(GpuLease lease, List<GpuOffer> offers, Instant now) {
+  /**
+   * What a lease asks of the market; a lease naming an offer but no model takes the offer's, the
+   * offers listed only then (10,000 of them at size L, for every bind).
+   */
+  static PlacementRequest request(
+      GpuLease lease, java.util.function.Supplier<List<GpuOffer>> offers, Instant now) {
     GpuLeaseSpec spec = lease.getSpec();
     List<String> models = spec.models == null ? List.of() : spec.models;
     if (models.isEmpty() && spec.offerRef != null) {
       models =
-          offers.stream()
+          offers.get().stream()
               .filter(
                   o ->
                       MarketView.idOf(o).equals(spec.offerRef)

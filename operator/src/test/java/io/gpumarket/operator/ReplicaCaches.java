@@ -70,7 +70,7 @@ class ReplicaCaches implements LeaseBinder.Sources {
           || lease.getStatus().phase == io.gpumarket.api.v1alpha1.LeasePhase.Pending) {
         waiting.put(
             lease.getMetadata().getUid(),
-            GpuLeaseReconciler.request(lease, offers, java.time.Instant.now()));
+            GpuLeaseReconciler.request(lease, () -> offers, java.time.Instant.now()));
       }
     }
     return waiting;

@@ -27,6 +27,7 @@ import io.javaoperatorsdk.operator.api.reconciler.UpdateControl;
 import io.javaoperatorsdk.operator.processing.event.ResourceID;
 import io.javaoperatorsdk.operator.processing.event.source.EventSource;
 import io.javaoperatorsdk.operator.processing.event.source.IndexerResourceCache;
+import io.javaoperatorsdk.operator.processing.event.source.inbound.SimpleInboundEventSource;
 import io.javaoperatorsdk.operator.processing.event.source.informer.InformerEventSource;
 import java.math.BigDecimal;
 import java.math.RoundingMode;
@@ -122,8 +123,15 @@ public class GpuLeaseReconciler implements Reconciler<GpuLease>, Cleaner<GpuLeas
                 .withSecondaryToPrimaryMapper(ns -> pendingLeases(ns.getMetadata().getName()))
                 .build(),
             context);
-    return List.of(nodes, offers, namespaces);
+    woken = new SimpleInboundEventSource<>("placed-by-a-batch");
+    return List.of(nodes, offers, namespaces, woken);
   }
+
+  /** Leases a batch placed, reconciled at once rather than at their next retry. */
+  private SimpleInboundEventSource<GpuLease> woken;
+
+  /** The waiting leases of the last batch, by uid. */
+  private volatile Map<String, ResourceID> waitingIds = Map.of();
 
   /** Only more free GPUs, or a host coming back or going, can change a pending lease's fate. */
   private static boolean mayHelpPendingLeases(GpuNode now, GpuNode before) {
@@ -247,6 +255,7 @@ public class GpuLeaseReconciler implements Reconciler<GpuLease>, Cleaner<GpuLeas
               };
           Instant now = Instant.now();
           Map<String, PlacementRequest> waiting = new HashMap<>();
+          Map<String, ResourceID> ids = new HashMap<>();
           leases
               .list(
                   l ->
@@ -257,8 +266,24 @@ public class GpuLeaseReconciler implements Reconciler<GpuLease>, Cleaner<GpuLeas
                           && !l.getSpec().release
                           && !LeaseBinder.isRebinding(l)
                           && SpecProblems.of(l.getSpec()).isEmpty())
-              .forEach(l -> waiting.put(l.getMetadata().getUid(), request(l, offerList, now)));
+              .forEach(
+                  l -> {
+                    waiting.put(l.getMetadata().getUid(), request(l, offerList, now));
+                    ids.put(l.getMetadata().getUid(), ResourceID.fromResource(l));
+                  });
+          waitingIds = ids;
           return waiting;
+        }
+
+        @Override
+        public void wake(Collection<String> leaseUids) {
+          Map<String, ResourceID> ids = waitingIds;
+          for (String uid : leaseUids) {
+            ResourceID id = ids.get(uid);
+            if (id != null) {
+              woken.propagateEvent(id);
+            }
+          }
         }
       };
 

@@ -61,6 +61,12 @@ public class LeaseBinder {
 
     /** What each lease waiting to be bound asks, by uid, to decide them together. */
     Map<String, PlacementRequest> waiting();
+
+    /**
+     * Has these waiting leases (by uid) decided again soon: a batch placed them, and those it had
+     * refused before wait for a retry otherwise.
+     */
+    default void wake(Collection<String> leaseUids) {}
   }
 
   /** Thrown when the lease must be decided again after the cache catches up. */
@@ -211,6 +217,7 @@ public class LeaseBinder {
                       request,
                       market,
                       () -> waiting(uid, request, sources, snapshot),
+                      sources::wake,
                       started);
       metrics.observeDecision((System.nanoTime() - started) / 1e9);
       if (!(decision instanceof Placement p)) {

@@ -56,12 +56,14 @@ final class PendingBatch {
    * The decision for one lease: what the batch gave it, or what the market gives it alone.
    *
    * @param waiting every lease waiting now, the one asking included, by uid
+   * @param wake told of the other leases a new batch placed, by uid
    */
   Decision decide(
       String uid,
       PlacementRequest request,
       Market market,
       Supplier<Map<String, PlacementRequest>> waiting,
+      java.util.function.Consumer<java.util.Collection<String>> wake,
       long nowNanos) {
     Decision d = take(uid);
     if (d instanceof Placement p && market.fits(p, request)) {
@@ -85,6 +87,16 @@ final class PendingBatch {
     }
     decideAll(market, waiting.get(), nowNanos);
     d = take(uid);
+    List<String> placed = new ArrayList<>();
+    planned.forEach(
+        (other, decision) -> {
+          if (decision instanceof Placement) {
+            placed.add(other);
+          }
+        });
+    if (!placed.isEmpty()) {
+      wake.accept(placed);
+    }
     if (d instanceof Refusal) {
       planned.put(uid, d);
     }

@@ -47,21 +47,26 @@ class PendingBatchTest {
     waiting.put("eu-only", euOnly);
     waiting.put("eu-too", euToo);
     PendingBatch batch = new PendingBatch(Duration.ofSeconds(1));
+    List<String> woken = new java.util.ArrayList<>();
     long t = 0;
 
-    Placement first = (Placement) batch.decide("anywhere", anywhere, market, () -> waiting, t);
+    Placement first =
+        (Placement) batch.decide("anywhere", anywhere, market, () -> waiting, woken::addAll, t);
     assertThat(first.gpusByNode()).containsOnlyKeys("us-1");
     assertThat(market.node("us-1").freeGpus()).as("the batch takes nothing itself").isEqualTo(8);
+    assertThat(woken).as("the other lease placed, told at once").containsExactly("eu-only");
     market.hold(first);
-    Placement second = (Placement) batch.decide("eu-only", euOnly, market, () -> waiting, t + 1);
+    Placement second =
+        (Placement) batch.decide("eu-only", euOnly, market, () -> waiting, woken::addAll, t + 1);
     assertThat(second.gpusByNode()).containsOnlyKeys("eu-1");
     market.hold(second);
     assertThat(batch.batches()).isEqualTo(1);
 
     // Refused in the batch: the refusal stands while nothing is given back, even once it is old.
     Refusal refused =
-        (Refusal) batch.decide("eu-too", euToo, market, () -> waiting, 5_000_000_000L);
-    assertThat(batch.decide("eu-too", euToo, market, () -> waiting, 6_000_000_000L))
+        (Refusal)
+            batch.decide("eu-too", euToo, market, () -> waiting, woken::addAll, 5_000_000_000L);
+    assertThat(batch.decide("eu-too", euToo, market, () -> waiting, woken::addAll, 6_000_000_000L))
         .isSameAs(refused);
     assertThat(batch.batches()).isEqualTo(1);
     // GPUs given back: decided again, and placed.
@@ -69,7 +74,8 @@ class PendingBatchTest {
     waiting.remove("anywhere");
     waiting.remove("eu-only");
     Placement third =
-        (Placement) batch.decide("eu-too", euToo, market, () -> waiting, 7_000_000_000L);
+        (Placement)
+            batch.decide("eu-too", euToo, market, () -> waiting, woken::addAll, 7_000_000_000L);
     assertThat(third.gpusByNode()).containsOnlyKeys("eu-1");
     assertThat(batch.batches()).isEqualTo(2);
   }
@@ -85,12 +91,15 @@ class PendingBatchTest {
     waiting.put("deleted-before-it-bound", whole);
     waiting.put("half", half);
     PendingBatch batch = new PendingBatch(Duration.ofSeconds(1));
+    List<String> woken = new java.util.ArrayList<>();
 
-    Refusal refused = (Refusal) batch.decide("half", half, market, () -> waiting, 0);
-    assertThat(batch.decide("half", half, market, () -> waiting, 500_000_000L)).isSameAs(refused);
+    Refusal refused = (Refusal) batch.decide("half", half, market, () -> waiting, woken::addAll, 0);
+    assertThat(batch.decide("half", half, market, () -> waiting, woken::addAll, 500_000_000L))
+        .isSameAs(refused);
     waiting.remove("deleted-before-it-bound");
     Placement placed =
-        (Placement) batch.decide("half", half, market, () -> waiting, 2_000_000_000L);
+        (Placement)
+            batch.decide("half", half, market, () -> waiting, woken::addAll, 2_000_000_000L);
     assertThat(placed.gpusByNode()).containsEntry("eu-1", 4);
     assertThat(batch.batches()).isEqualTo(2);
   }
@@ -103,12 +112,19 @@ class PendingBatchTest {
     Map<String, PlacementRequest> waiting = new LinkedHashMap<>();
     waiting.put("first", request(Set.of("eu"), 8));
     PendingBatch batch = new PendingBatch(Duration.ofSeconds(1));
-    batch.decide("first", request(Set.of("eu"), 8), market, () -> waiting, 0);
+    List<String> woken = new java.util.ArrayList<>();
+    batch.decide("first", request(Set.of("eu"), 8), market, () -> waiting, woken::addAll, 0);
 
     waiting.put("newcomer", request(Set.of(), 8));
     assertThatThrownBy(
             () ->
-                batch.decide("newcomer", request(Set.of(), 8), market, () -> waiting, 300_000_000L))
+                batch.decide(
+                    "newcomer",
+                    request(Set.of(), 8),
+                    market,
+                    () -> waiting,
+                    woken::addAll,
+                    300_000_000L))
         .isInstanceOfSatisfying(
             LeaseBinder.Retry.class, r -> assertThat(r.after()).isEqualTo(Duration.ofMillis(700)));
   }

@@ -172,6 +172,8 @@ final class EndToEnd {
                 (ApiCounter.isWrite(k.substring(0, k.indexOf(' '))) ? writesByKind : readsByKind)
                     .put(k, v));
         double runSeconds = (end - start) / 1e9;
+        // From the first job created until every job had its pods or said why it waits.
+        out.put("runSeconds", runSeconds);
         out.put("writes", writes);
         out.put("writesPerBoundJob", writes / (double) Math.max(1, nBound));
         Map<String, Double> perJob = new TreeMap<>();

@@ -327,6 +327,12 @@ public class GpuLeaseReconciler implements Reconciler<GpuLease>, Cleaner<GpuLeas
         end(lease, LeasePhase.Expired, Times.parse(status.endTime), "reached its end time");
       } else if (status.phase == LeasePhase.Active) {
         binder.reconcileHolds(lease, sources);
+      } else if (status.phase == LeasePhase.Pending
+          && activeHere.containsKey(lease.getMetadata().getUid())) {
+        // This process bound it and the cache does not show that write yet (an event came first:
+        // a batch's wake, a retry). Deciding now would only adopt its own holds and write the
+        // status again; the watch event of the write follows.
+        return UpdateControl.<GpuLease>noUpdate().rescheduleAfter(CONFLICT_RETRY);
       } else if (status.phase == LeasePhase.Pending && spec.release) {
         binder.release(lease, sources);
         status.phase = LeasePhase.Released;
@@ -360,7 +366,9 @@ public class GpuLeaseReconciler implements Reconciler<GpuLease>, Cleaner<GpuLeas
             // A job's own lease is told of in the job's PodsCreated event: one write fewer a job.
             events.normal(lease, EventReason.LeaseBound, status.message);
           }
-          return UpdateControl.<GpuLease>noUpdate().rescheduleAfter(untilNextAccrual(status, now));
+          return UpdateControl.<GpuLease>noUpdate()
+              .rescheduleAfter(
+                  untilNextAccrual(status, nextAccrual(lease, accrual.period(), now), now));
         }
       } else if (status.phase.isFinal()) {
         binder.release(lease, sources);
@@ -379,8 +387,12 @@ public class GpuLeaseReconciler implements Reconciler<GpuLease>, Cleaner<GpuLeas
     }
 
     if (status.phase == LeasePhase.Active) {
-      accrue(status, spec.gpus, now);
-      next = untilNextAccrual(status, now);
+      Instant due = nextAccrual(lease, accrual.period(), now);
+      if (!now.isBefore(due)) {
+        accrue(status, spec.gpus, now);
+        due = nextAccrual(lease, accrual.period(), now);
+      }
+      next = untilNextAccrual(status, due, now);
     }
     metrics.observeAccrual(
         lease, status.startTime != null && Times.parse(status.startTime).isBefore(processStart));
@@ -483,16 +495,27 @@ public class GpuLeaseReconciler implements Reconciler<GpuLease>, Cleaner<GpuLeas
   }
 
   /**
-   * Cost is refreshed at the pace of {@link AccrualPace}, and the lease looked at again right when
-   * it ends.
+   * When an active lease's cost is next refreshed: a period after it was last accrued (its start,
+   * before the first refresh). Due a second early, so that a timer firing a little before it does
+   * not wait a whole period more. Other events reconcile an active lease too (a batch's wake, a
+   * retry scheduled before it bound): they write nothing until then, where recomputing the cost on
+   * every pass wrote it, and the job's with it, each time.
    */
-  private Duration untilNextAccrual(GpuLeaseStatus status, Instant now) {
-    Duration period = accrual.period();
+  static Instant nextAccrual(GpuLease lease, Duration period, Instant now) {
+    return JobBilling.accruedUntil(lease, now).plus(period).minusSeconds(1);
+  }
+
+  /** Until the next refresh of the cost, or until the lease ends if sooner. */
+  private static Duration untilNextAccrual(GpuLeaseStatus status, Instant due, Instant now) {
+    Duration wait = Duration.between(now, due).plusSeconds(1);
+    if (wait.isNegative()) {
+      wait = Duration.ofSeconds(1);
+    }
     if (status.endTime == null) {
-      return period;
+      return wait;
     }
     Duration toEnd = Duration.between(now, Times.parse(status.endTime)).plusMillis(50);
-    return toEnd.compareTo(period) < 0 ? toEnd : period;
+    return toEnd.compareTo(wait) < 0 ? toEnd : wait;
   }
 
   /**

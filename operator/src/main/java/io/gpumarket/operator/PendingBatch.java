@@ -85,15 +85,9 @@ final class PendingBatch {
           "waits for the next batch of waiting leases",
           Duration.ofNanos(plannedAt + everyNanos - nowNanos));
     }
-    decideAll(market, waiting.get(), nowNanos);
+    List<String> placed = decideAll(market, waiting.get(), nowNanos);
     d = take(uid);
-    List<String> placed = new ArrayList<>();
-    planned.forEach(
-        (other, decision) -> {
-          if (decision instanceof Placement) {
-            placed.add(other);
-          }
-        });
+    placed.remove(uid);
     if (!placed.isEmpty()) {
       wake.accept(placed);
     }
@@ -111,8 +105,33 @@ final class PendingBatch {
     return d;
   }
 
-  private void decideAll(Market market, Map<String, PlacementRequest> waiting, long nowNanos) {
-    List<String> uids = new ArrayList<>(waiting.keySet());
+  /**
+   * Decides the waiting leases together. Placements of the last batch not taken yet are kept, so
+   * that a lease told of its placement is not refused by the next batch before it binds; the rest
+   * are decided fewest options first. Returns the leases placed anew.
+   */
+  private List<String> decideAll(
+      Market market, Map<String, PlacementRequest> waiting, long nowNanos) {
+    Map<String, Decision> next = new HashMap<>();
+    List<Placement> kept = new ArrayList<>();
+    planned.forEach(
+        (uid, d) -> {
+          PlacementRequest r = waiting.get(uid);
+          if (d instanceof Placement p && r != null && market.fits(p, r)) {
+            market.hold(p);
+            kept.add(p);
+            next.put(uid, p);
+          }
+        });
+    List<String> uids = new ArrayList<>();
+    waiting
+        .keySet()
+        .forEach(
+            uid -> {
+              if (!next.containsKey(uid)) {
+                uids.add(uid);
+              }
+            });
     List<PlacementRequest> requests = new ArrayList<>(uids.size());
     int[] reaches = new int[uids.size()];
     reach.keySet().retainAll(waiting.keySet());
@@ -122,22 +141,24 @@ final class PendingBatch {
       reaches[i] = reach.computeIfAbsent(uids.get(i), u -> market.reach(r));
     }
     List<Decision> decisions = market.placeBatch(requests, reaches);
-    Map<String, Decision> next = new HashMap<>();
-    placementsLeft = 0;
+    List<String> placed = new ArrayList<>();
     for (int i = 0; i < decisions.size(); i++) {
       Decision d = decisions.get(i);
       if (d instanceof Placement p) {
         market.release(p);
-        placementsLeft++;
+        placed.add(uids.get(i));
       }
       next.put(uids.get(i), d);
     }
+    kept.forEach(market::release);
     planned = next;
+    placementsLeft = kept.size() + placed.size();
     plannedOn = market;
     gainsThen = market.gains();
     plannedAt = nowNanos;
     any = true;
     batches++;
+    return placed;
   }
 
   /** How many times the waiting leases were decided together. */

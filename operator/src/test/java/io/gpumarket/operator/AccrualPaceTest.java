@@ -20,6 +20,27 @@ class AccrualPaceTest {
   }
 
   @Test
+  void anActiveLeasesCostIsDueAPeriodAfterItWasLastAccruedNotAtEveryPass() {
+    java.time.Instant start = java.time.Instant.parse("2026-12-06T10:00:00Z");
+    var lease = new io.gpumarket.api.v1alpha1.GpuLease();
+    lease.setSpec(new io.gpumarket.api.v1alpha1.GpuLeaseSpec());
+    lease.getSpec().gpus = 4;
+    lease.setStatus(new io.gpumarket.api.v1alpha1.GpuLeaseStatus());
+    lease.getStatus().startTime = Times.format(start);
+    lease.getStatus().pricePerGpuHour = "2.00";
+    Duration minute = Duration.ofMinutes(1);
+
+    // Before its first refresh, a minute after it started (a second early for the timer).
+    assertThat(GpuLeaseReconciler.nextAccrual(lease, minute, start.plusSeconds(10)))
+        .isEqualTo(start.plusSeconds(59));
+    GpuLeaseReconciler.accrue(lease.getStatus(), 4, start.plusSeconds(61));
+    assertThat(lease.getStatus().gpuSeconds).isEqualTo(244);
+    // A pass 20 s later finds nothing due: nothing to write.
+    assertThat(GpuLeaseReconciler.nextAccrual(lease, minute, start.plusSeconds(81)))
+        .isEqualTo(start.plusSeconds(120));
+  }
+
+  @Test
   void theActiveLeasesAreCountedAtMostOnceASecond() {
     AtomicInteger counts = new AtomicInteger();
     AccrualPace pace =

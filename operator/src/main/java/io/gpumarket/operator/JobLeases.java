@@ -89,24 +89,23 @@ final class JobLeases {
 
   /** The job's on-demand lease as the API server has it now, or null if the job owns none. */
   GpuLease fetchOwned(ComputeJob job) {
-    GpuLease lease =
-        client
-            .resources(GpuLease.class)
-            .inNamespace(job.getMetadata().getNamespace())
-            .withName(name(job))
-            .get();
+    GpuLease lease = fetch(job);
     return lease != null && ownedBy(lease, job) ? lease : null;
   }
 
   /** Whether a lease of the on-demand lease's name exists that the job does not own. */
   boolean nameTaken(ComputeJob job) {
-    GpuLease existing =
-        client
-            .resources(GpuLease.class)
-            .inNamespace(job.getMetadata().getNamespace())
-            .withName(name(job))
-            .get();
+    GpuLease existing = fetch(job);
     return existing != null && !ownedBy(existing, job);
+  }
+
+  /** The lease of the on-demand lease's name, from the API server rather than a cache. */
+  private GpuLease fetch(ComputeJob job) {
+    return client
+        .resources(GpuLease.class)
+        .inNamespace(job.getMetadata().getNamespace())
+        .withName(name(job))
+        .get();
   }
 
   /** Returns an on-demand lease's GPUs to the market; the lease stays as the record of the bill. */

@@ -105,6 +105,8 @@ public class LeaseBinder {
 
   private final Duration batchEvery;
 
+  private final Duration batchMaxWait;
+
   /** Ledger writes to one node go one at a time: a node's name picks its lock. */
   private final Object[] nodeLocks = new Object[64];
 
@@ -114,7 +116,12 @@ public class LeaseBinder {
 
   /** Decides leases waiting together fewest options first, the batch at most once a second. */
   public LeaseBinder(KubernetesClient client, MarketMetrics metrics) {
-    this(client, metrics, PendingOrder.FEWEST_OPTIONS_FIRST.key, Duration.ofSeconds(1));
+    this(
+        client,
+        metrics,
+        PendingOrder.FEWEST_OPTIONS_FIRST.key,
+        Duration.ofSeconds(1),
+        Duration.ofMinutes(10));
   }
 
   /**
@@ -122,6 +129,7 @@ public class LeaseBinder {
    *     together, those that could get the fewest GPUs first ({@link PendingBatch}); {@code
    *     arrival}: each alone, as its reconcile comes
    * @param batchEvery how often at most the waiting leases are decided together again
+   * @param batchMaxWait how long a lease waits before it goes ahead of the others in the batch
    */
   @jakarta.inject.Inject
   public LeaseBinder(
@@ -130,15 +138,18 @@ public class LeaseBinder {
       @ConfigProperty(name = PENDING_ORDER, defaultValue = "fewest-options-first")
           String pendingOrder,
       @ConfigProperty(name = "gpumarket.market.batch-interval", defaultValue = "PT1S")
-          Duration batchEvery) {
+          Duration batchEvery,
+      @ConfigProperty(name = "gpumarket.market.batch-max-wait", defaultValue = "PT10M")
+          Duration batchMaxWait) {
     this.client = client;
     this.metrics = metrics;
     this.batchEvery = PendingOrder.of(pendingOrder) == PendingOrder.ARRIVAL ? null : batchEvery;
+    this.batchMaxWait = batchMaxWait;
   }
 
   /** One that decides each lease alone, as its reconcile comes. */
   static LeaseBinder inArrivalOrder(KubernetesClient client, MarketMetrics metrics) {
-    return new LeaseBinder(client, metrics, PendingOrder.ARRIVAL.key, Duration.ZERO);
+    return new LeaseBinder(client, metrics, PendingOrder.ARRIVAL.key, Duration.ZERO, Duration.ZERO);
   }
 
   static final String PENDING_ORDER = "gpumarket.market.pending-order";
@@ -211,7 +222,7 @@ public class LeaseBinder {
           batchEvery == null
               ? market.place(request)
               : batches
-                  .computeIfAbsent(sources, s -> new PendingBatch(batchEvery))
+                  .computeIfAbsent(sources, s -> new PendingBatch(batchEvery, batchMaxWait))
                   .decide(
                       uid,
                       request,

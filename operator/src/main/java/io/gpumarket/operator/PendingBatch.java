@@ -48,8 +48,19 @@ final class PendingBatch {
 
   private long batches;
 
-  PendingBatch(Duration every) {
+  /** Since when each lease has waited here (first seen in a batch), by uid. */
+  private final Map<String, Long> since = new HashMap<>();
+
+  private final long maxWaitNanos;
+
+  /**
+   * @param every how often at most the batch is decided again
+   * @param maxWait how long a lease may wait before it is decided ahead of the others, oldest
+   *     first, however many options it has
+   */
+  PendingBatch(Duration every, Duration maxWait) {
     this.everyNanos = every.toNanos();
+    this.maxWaitNanos = maxWait.toNanos();
   }
 
   /**
@@ -132,13 +143,22 @@ final class PendingBatch {
                 uids.add(uid);
               }
             });
+    reach.keySet().retainAll(waiting.keySet());
+    since.keySet().retainAll(waiting.keySet());
+    uids.forEach(uid -> since.putIfAbsent(uid, nowNanos));
+    // Longest waiting first: among equals in the batch's order, and strictly for those past
+    // maxWait.
+    uids.sort(java.util.Comparator.comparingLong(since::get));
     List<PlacementRequest> requests = new ArrayList<>(uids.size());
     int[] reaches = new int[uids.size()];
-    reach.keySet().retainAll(waiting.keySet());
     for (int i = 0; i < reaches.length; i++) {
       PlacementRequest r = waiting.get(uids.get(i));
       requests.add(r);
-      reaches[i] = reach.computeIfAbsent(uids.get(i), u -> market.reach(r));
+      int options = reach.computeIfAbsent(uids.get(i), u -> market.reach(r));
+      // Past maxWait a lease goes ahead of all the others: one with many options is not passed
+      // over for ever by newcomers with fewer.
+      reaches[i] =
+          nowNanos - since.get(uids.get(i)) >= maxWaitNanos ? Integer.MIN_VALUE + i : options;
     }
     List<Decision> decisions = market.placeBatch(requests, reaches);
     List<String> placed = new ArrayList<>();

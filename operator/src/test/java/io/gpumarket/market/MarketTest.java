@@ -16,15 +16,16 @@ import java.util.Random;
 import java.util.Set;
 import org.junit.jupiter.api.Test;
 
-class MarketTest {
+/** Also the fixtures of tests elsewhere that decide on a market of their own. */
+public class MarketTest {
 
-  static NodeState node(
+  public static NodeState node(
       String name, String provider, Tier tier, String region, String model, int gpus) {
     return new NodeState(
         name, name, provider, tier, region, model, gpus, 0, true, true, false, 1.0);
   }
 
-  static OfferState offer(
+  public static OfferState offer(
       String ns, String name, String provider, String model, String price, String... nodes) {
     return new OfferState(
         new ObjectRef(ns, name),
@@ -41,12 +42,19 @@ class MarketTest {
         false);
   }
 
-  static PlacementRequest request(List<String> models, int blocks, int perBlock, String maxPrice) {
+  public static PlacementRequest request(
+      List<String> models, int blocks, int perBlock, String maxPrice) {
+    return request(models, Set.of(), blocks, perBlock, maxPrice);
+  }
+
+  /** A request from namespace {@code team-a}, of any tier, in one of {@code regions} (or any). */
+  public static PlacementRequest request(
+      List<String> models, Set<String> regions, int blocks, int perBlock, String maxPrice) {
     return new PlacementRequest(
         "team-a",
         models,
         TierRequirement.ANY,
-        Set.of(),
+        regions,
         null,
         false,
         blocks,
@@ -90,20 +98,7 @@ class MarketTest {
             offer("cheap", "h100", "cheap", "h100-80gb", "2.00", "eu-1"),
             offer("dear", "h100", "dear", "h100-80gb", "3.00", "us-1", "us-2"));
     PlacementRequest anywhere = request(List.of("h100-80gb"), 1, 8, null);
-    PlacementRequest euOnly =
-        new PlacementRequest(
-            "team-a",
-            List.of("h100-80gb"),
-            TierRequirement.ANY,
-            Set.of("eu"),
-            null,
-            false,
-            1,
-            8,
-            null,
-            "USD",
-            null,
-            null);
+    PlacementRequest euOnly = request(List.of("h100-80gb"), Set.of("eu"), 1, 8, null);
     List<PlacementRequest> batch = List.of(anywhere, euOnly);
 
     Market inArrivalOrder = new Market(nodes, offers);

@@ -9,16 +9,14 @@ import io.gpumarket.api.v1alpha1.GpuLeaseSpec;
 import io.gpumarket.api.v1alpha1.GpuNode;
 import io.gpumarket.api.v1alpha1.LeasePhase;
 import io.gpumarket.api.v1alpha1.NodeAllocation;
-import io.gpumarket.api.v1alpha1.ObjectRef;
 import io.gpumarket.api.v1alpha1.Tier;
-import io.gpumarket.api.v1alpha1.TierRequirement;
 import io.gpumarket.market.Market;
+import io.gpumarket.market.MarketTest;
 import io.gpumarket.market.NodeState;
 import io.gpumarket.market.OfferState;
 import io.gpumarket.market.Placement;
 import io.gpumarket.market.PlacementRequest;
 import io.gpumarket.market.Refusal;
-import java.math.BigDecimal;
 import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -46,7 +44,7 @@ class PendingBatchTest {
     waiting.put("anywhere", anywhere);
     waiting.put("eu-only", euOnly);
     waiting.put("eu-too", euToo);
-    PendingBatch batch = new PendingBatch(Duration.ofSeconds(1));
+    PendingBatch batch = new PendingBatch(Duration.ofSeconds(1), Duration.ofHours(1));
     List<String> woken = new java.util.ArrayList<>();
     long t = 0;
 
@@ -90,7 +88,7 @@ class PendingBatchTest {
     Map<String, PlacementRequest> waiting = new LinkedHashMap<>();
     waiting.put("deleted-before-it-bound", whole);
     waiting.put("half", half);
-    PendingBatch batch = new PendingBatch(Duration.ofSeconds(1));
+    PendingBatch batch = new PendingBatch(Duration.ofSeconds(1), Duration.ofHours(1));
     List<String> woken = new java.util.ArrayList<>();
 
     Refusal refused = (Refusal) batch.decide("half", half, market, () -> waiting, woken::addAll, 0);
@@ -111,7 +109,7 @@ class PendingBatchTest {
             List.of(node("eu-1", "cheap", "eu", 8)), List.of(offer("cheap", "2.00", "eu-1")));
     Map<String, PlacementRequest> waiting = new LinkedHashMap<>();
     waiting.put("first", request(Set.of("eu"), 8));
-    PendingBatch batch = new PendingBatch(Duration.ofSeconds(1));
+    PendingBatch batch = new PendingBatch(Duration.ofSeconds(1), Duration.ofHours(1));
     List<String> woken = new java.util.ArrayList<>();
     batch.decide("first", request(Set.of("eu"), 8), market, () -> waiting, woken::addAll, 0);
 
@@ -127,6 +125,38 @@ class PendingBatchTest {
                     300_000_000L))
         .isInstanceOfSatisfying(
             LeaseBinder.Retry.class, r -> assertThat(r.after()).isEqualTo(Duration.ofMillis(700)));
+  }
+
+  @Test
+  void aLeaseWaitingLongerThanTheMaxWaitGoesAheadOfNewcomersWithFewerOptions() {
+    for (Duration maxWait : List.of(Duration.ofSeconds(10), Duration.ofHours(1))) {
+      Market market =
+          new Market(
+              List.of(node("eu-1", "cheap", "eu", 8), node("us-1", "dear", "us", 8)),
+              List.of(offer("cheap", "2.00", "eu-1"), offer("dear", "3.00", "us-1")));
+      Placement elsewhere = (Placement) market.place(request(Set.of("us"), 8));
+      market.hold(elsewhere);
+      Placement blocker = (Placement) market.place(request(Set.of("eu"), 8));
+      market.hold(blocker);
+      PlacementRequest anywhere = request(Set.of(), 8);
+      PlacementRequest euOnly = request(Set.of("eu"), 8);
+      Map<String, PlacementRequest> waiting = new LinkedHashMap<>();
+      waiting.put("old", anywhere);
+      PendingBatch batch = new PendingBatch(Duration.ofSeconds(1), maxWait);
+      assertThat(batch.decide("old", anywhere, market, () -> waiting, u -> {}, 0))
+          .isInstanceOf(Refusal.class);
+
+      // 20 s on, eu-1 comes free as a newcomer that can use only it arrives.
+      market.release(blocker);
+      waiting.put("newcomer", euOnly);
+      var decision =
+          batch.decide("newcomer", euOnly, market, () -> waiting, u -> {}, 20_000_000_000L);
+      if (maxWait.getSeconds() == 10) {
+        assertThat(decision).as("the old lease went first").isInstanceOf(Refusal.class);
+      } else {
+        assertThat(((Placement) decision).gpusByNode()).containsOnlyKeys("eu-1");
+      }
+    }
   }
 
   @Test
@@ -201,50 +231,14 @@ class PendingBatchTest {
   }
 
   private static NodeState node(String name, String provider, String region, int gpus) {
-    return new NodeState(
-        name,
-        name,
-        provider,
-        Tier.DATACENTER,
-        region,
-        "h100-80gb",
-        gpus,
-        0,
-        true,
-        true,
-        false,
-        1.0);
+    return MarketTest.node(name, provider, Tier.DATACENTER, region, "h100-80gb", gpus);
   }
 
   private static OfferState offer(String provider, String price, String... nodes) {
-    return new OfferState(
-        new ObjectRef(provider, "h100"),
-        provider,
-        "h100-80gb",
-        List.of(nodes),
-        null,
-        0,
-        new BigDecimal(price),
-        "USD",
-        null,
-        null,
-        tenant -> true,
-        false);
+    return MarketTest.offer(provider, "h100", provider, "h100-80gb", price, nodes);
   }
 
   private static PlacementRequest request(Set<String> regions, int gpus) {
-    return new PlacementRequest(
-        NS,
-        List.of("h100-80gb"),
-        TierRequirement.ANY,
-        regions,
-        null,
-        false,
-        1,
-        gpus,
-        null,
-        "USD",
-        null,
-        null);
+    return MarketTest.request(List.of("h100-80gb"), regions, 1, gpus, null);
   }
 }

@@ -157,12 +157,33 @@ public class GpuLeaseReconciler implements Reconciler<GpuLease>, Cleaner<GpuLeas
    * A resourceVersion as a number, or null: opaque by the API's contract, but etcd's revision on
    * every API server this operator runs against (and on the tests' mock server).
    */
-  private static Long version(GpuNode node) {
+  private static Long version(io.fabric8.kubernetes.api.model.HasMetadata object) {
     try {
-      return Long.valueOf(node.getMetadata().getResourceVersion());
+      return Long.valueOf(object.getMetadata().getResourceVersion());
     } catch (NumberFormatException e) {
       return null;
     }
+  }
+
+  /** The resourceVersion each lease this process bound was read at, until the cache moves past. */
+  private final Map<String, Long> boundFrom = new ConcurrentHashMap<>();
+
+  /**
+   * Whether this copy of a lease is the one this process bound it from, or older; forgets the bind
+   * once the cache shows a newer copy.
+   */
+  private boolean boundHereFromThisCopy(GpuLease lease) {
+    String uid = lease.getMetadata().getUid();
+    Long from = boundFrom.get(uid);
+    Long seen = version(lease);
+    if (from == null || seen == null) {
+      return false;
+    }
+    if (seen > from) {
+      boundFrom.remove(uid, from);
+      return false;
+    }
+    return true;
   }
 
   private Set<ResourceID> pendingLeases(String namespace) {
@@ -305,6 +326,7 @@ public class GpuLeaseReconciler implements Reconciler<GpuLease>, Cleaner<GpuLeas
 
   private UpdateControl<GpuLease> reconcile(
       GpuLease lease, Context<GpuLease> context, int refreshes) {
+    boolean staleCopy = boundHereFromThisCopy(lease);
     GpuLeaseStatus before = StatusDiff.copy(lease.getStatus());
     GpuLeaseStatus status = lease.getStatus() == null ? new GpuLeaseStatus() : lease.getStatus();
     lease.setStatus(status);
@@ -327,8 +349,7 @@ public class GpuLeaseReconciler implements Reconciler<GpuLease>, Cleaner<GpuLeas
         end(lease, LeasePhase.Expired, Times.parse(status.endTime), "reached its end time");
       } else if (status.phase == LeasePhase.Active) {
         binder.reconcileHolds(lease, sources);
-      } else if (status.phase == LeasePhase.Pending
-          && activeHere.containsKey(lease.getMetadata().getUid())) {
+      } else if (status.phase == LeasePhase.Pending && staleCopy) {
         // This process bound it and the cache does not show that write yet (an event came first:
         // a batch's wake, a retry). Deciding now would only adopt its own holds and write the
         // status again; the watch event of the write follows.
@@ -351,10 +372,14 @@ public class GpuLeaseReconciler implements Reconciler<GpuLease>, Cleaner<GpuLeas
           syncQuota(lease);
           // The status names the GPUs pods will use: write it only if nobody touched the lease
           // since we read it, so a concurrent binder cannot have given them back meanwhile.
+          Long readAt = version(lease);
           if (!CheckedWrites.updateStatus(context.getClient(), lease)) {
             activeHere.remove(lease.getMetadata().getUid());
             // The holds stay; the next pass adopts them for this lease, from fresh data.
             return afterConflict(lease, context, refreshes);
+          }
+          if (readAt != null) {
+            boundFrom.put(lease.getMetadata().getUid(), readAt);
           }
           org.jboss.logging.Logger.getLogger(GpuLeaseReconciler.class)
               .debugf(

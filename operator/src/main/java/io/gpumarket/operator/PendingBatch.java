@@ -17,7 +17,7 @@ import java.util.function.Supplier;
  * get the fewest GPUs first), rather than each alone in the order their reconciles happen to come.
  * Placed one by one, a lease that could go to many hosts takes the cheapest, which may be the only
  * hosts another lease can use; at size L of the benchmark that left 3.3 % of the placeable GPUs
- * unplaced, against 0.7 % decided together.
+ * unplaced, against 0.2 % decided together.
  *
  * <p>The batch is decided on the kept market and given back at once: it takes no GPUs. Each lease
  * then binds what the batch gave it when its reconcile comes, if that still fits the market (binds

@@ -113,6 +113,10 @@ public class MarketTest {
     assertThat(market.reach(euOnly)).isEqualTo(8);
     assertThat(market.reach(request(List.of("h100-80gb"), 1, 8, "2.50"))).isEqualTo(8);
     assertThat(market.reach(request(List.of("a100-80gb"), 1, 1, null))).isZero();
+    // Only offers with room for the whole gang on a free fleet count: no one offer has two blocks
+    // of 8, and each has two of 4.
+    assertThat(market.reach(request(List.of("h100-80gb"), 2, 8, null))).isZero();
+    assertThat(market.reach(request(List.of("h100-80gb"), 2, 4, null))).isEqualTo(20);
     List<Decision> decisions = market.placeBatch(batch);
     assertThat(((Placement) decisions.get(0)).gpusByNode()).containsOnlyKeys("us-1");
     assertThat(((Placement) decisions.get(1)).gpusByNode()).containsOnlyKeys("eu-1");

@@ -227,7 +227,7 @@ public class LeaseBinder {
                       uid,
                       request,
                       market,
-                      () -> waiting(uid, request, sources, snapshot),
+                      () -> waiting(uid, request, sources.waiting(), nodes, snapshot),
                       sources::wake,
                       started);
       metrics.observeDecision((System.nanoTime() - started) / 1e9);
@@ -259,10 +259,14 @@ public class LeaseBinder {
    * bind under way, or one that landed before the cache showed its lease bound.
    */
   private static Map<String, PlacementRequest> waiting(
-      String uid, PlacementRequest request, Sources sources, MarketSnapshot snapshot) {
-    Map<String, PlacementRequest> waiting = new java.util.HashMap<>(sources.waiting());
+      String uid,
+      PlacementRequest request,
+      Map<String, PlacementRequest> pending,
+      Collection<GpuNode> nodes,
+      MarketSnapshot snapshot) {
+    Map<String, PlacementRequest> waiting = new java.util.HashMap<>(pending);
     waiting.keySet().removeIf(snapshot::holdsInFlight);
-    for (GpuNode node : sources.nodes()) {
+    for (GpuNode node : nodes) {
       for (GpuAllocation a : MarketView.allocations(node)) {
         waiting.remove(a.leaseUid);
       }

@@ -33,9 +33,10 @@ final class PendingBatch {
   private final long everyNanos;
   private Map<String, Decision> planned = new HashMap<>();
   private long plannedAt;
-  private boolean any;
 
-  /** The market the batch was decided on, and its {@link Market#gains} then. */
+  /**
+   * The market the batch was decided on (null before the first), and its {@link Market#gains} then.
+   */
   private Market plannedOn;
 
   private long gainsThen;
@@ -80,7 +81,7 @@ final class PendingBatch {
     if (d instanceof Placement p && market.fits(p, request)) {
       return p;
     }
-    boolean fresh = any && nowNanos - plannedAt < everyNanos;
+    boolean fresh = plannedOn != null && nowNanos - plannedAt < everyNanos;
     if (d instanceof Refusal r
         && market == plannedOn
         && market.gains() == gainsThen
@@ -176,7 +177,6 @@ final class PendingBatch {
     plannedOn = market;
     gainsThen = market.gains();
     plannedAt = nowNanos;
-    any = true;
     batches++;
     return placed;
   }

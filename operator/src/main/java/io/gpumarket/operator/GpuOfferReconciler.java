@@ -374,7 +374,7 @@ public class GpuOfferReconciler implements Reconciler<GpuOffer> {
     ResourceID id = ResourceID.fromResource(offer);
     Instant now = Instant.now();
     Instant last = lastWritten.get(id);
-    if (before != null && !StatusDiff.changed(withoutCounts(before), withoutCounts(after))) {
+    if (!StatusDiff.changed(withoutCounts(before), withoutCounts(after))) {
       if (last != null && now.isBefore(last.plus(countsEvery))) {
         return UpdateControl.<GpuOffer>noUpdate()
             .rescheduleAfter(Duration.between(now, last.plus(countsEvery)));

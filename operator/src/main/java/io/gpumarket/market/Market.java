@@ -598,10 +598,8 @@ public final class Market {
     int gpus = 0;
     List<String> models = request.models();
     for (int preference = 0; preference < models.size(); preference++) {
-      PriceIndex offers = byModel.get(models.get(preference));
-      if (offers == null
-          || models.indexOf(models.get(preference)) != preference
-          || !offers.currencies.containsKey(request.currency())) {
+      PriceIndex offers = sellingIn(request, preference);
+      if (offers == null) {
         continue;
       }
       int capEnd = offers.firstAbove(request.maxPrice());
@@ -715,6 +713,20 @@ public final class Market {
   }
 
   /**
+   * The offers of the request's model at a preference, if any sell in its currency; null for a
+   * model listed twice (its first place counts) or none.
+   */
+  private PriceIndex sellingIn(PlacementRequest request, int preference) {
+    List<String> models = request.models();
+    PriceIndex offers = byModel.get(models.get(preference));
+    return offers == null
+            || models.indexOf(models.get(preference)) != preference
+            || !offers.currencies.containsKey(request.currency())
+        ? null
+        : offers;
+  }
+
+  /**
    * The best candidate among offers of the acceptable models, visiting them by price and stopping
    * at the first one dearer than the best found; null if none fits. Records no rejections.
    */
@@ -724,11 +736,8 @@ public final class Market {
     Slot bestSlot = null;
     List<String> models = request.models();
     for (int preference = 0; preference < models.size(); preference++) {
-      String model = models.get(preference);
-      PriceIndex offers = byModel.get(model);
-      if (offers == null
-          || models.indexOf(model) != preference
-          || !offers.currencies.containsKey(request.currency())) {
+      PriceIndex offers = sellingIn(request, preference);
+      if (offers == null) {
         continue;
       }
       int capEnd = offers.firstAbove(request.maxPrice());

@@ -6,6 +6,7 @@ import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.client.Config;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientBuilder;
+import io.gpumarket.operator.MarketMetrics;
 import io.gpumarket.operator.TestOperator;
 import io.javaoperatorsdk.operator.api.monitoring.Metrics;
 import io.javaoperatorsdk.operator.api.reconciler.RetryInfo;
@@ -55,8 +56,8 @@ final class OperatorJvm implements AutoCloseable {
      * the jobs: the operator counts them by cause.
      */
     long fleetUpkeep() {
-      return nodeStatusWrites.getOrDefault("uptime", 0L)
-          + nodeStatusWrites.getOrDefault("health", 0L);
+      return nodeStatusWrites.getOrDefault(MarketMetrics.NodeWrite.UPTIME.label(), 0L)
+          + nodeStatusWrites.getOrDefault(MarketMetrics.NodeWrite.HEALTH.label(), 0L);
     }
   }
 

@@ -103,7 +103,8 @@ public class MarketMetrics {
     HEALTH,
     UPTIME;
 
-    String label() {
+    /** The {@code cause} label's value. */
+    public String label() {
       return name().toLowerCase(java.util.Locale.ROOT);
     }
   }

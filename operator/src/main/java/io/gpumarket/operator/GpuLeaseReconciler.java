@@ -261,7 +261,7 @@ public class GpuLeaseReconciler implements Reconciler<GpuLease>, Cleaner<GpuLeas
         }
 
         @Override
-        public Map<String, PlacementRequest> waiting() {
+        public Map<String, PendingBatch.Waiting> waiting() {
           java.util.function.Supplier<List<GpuOffer>> offerList =
               new java.util.function.Supplier<>() {
                 private List<GpuOffer> listed;
@@ -275,7 +275,7 @@ public class GpuLeaseReconciler implements Reconciler<GpuLease>, Cleaner<GpuLeas
                 }
               };
           Instant now = Instant.now();
-          Map<String, PlacementRequest> waiting = new HashMap<>();
+          Map<String, PendingBatch.Waiting> waiting = new HashMap<>();
           Map<String, ResourceID> ids = new HashMap<>();
           leases
               .list(
@@ -289,7 +289,10 @@ public class GpuLeaseReconciler implements Reconciler<GpuLease>, Cleaner<GpuLeas
                           && SpecProblems.of(l.getSpec()).isEmpty())
               .forEach(
                   l -> {
-                    waiting.put(l.getMetadata().getUid(), request(l, offerList, now));
+                    waiting.put(
+                        l.getMetadata().getUid(),
+                        new PendingBatch.Waiting(
+                            request(l, offerList, now), LeaseBinder.waited(l, now)));
                     ids.put(l.getMetadata().getUid(), ResourceID.fromResource(l));
                   });
           waitingIds = ids;

@@ -59,8 +59,8 @@ public class LeaseBinder {
     /** Puts a status this process just wrote into the cache, ahead of the watch event. */
     void wrote(GpuNode updated, GpuNode previous);
 
-    /** What each lease waiting to be bound asks, by uid, to decide them together. */
-    Map<String, PlacementRequest> waiting();
+    /** The leases waiting to be bound, by uid, to decide them together. */
+    Map<String, PendingBatch.Waiting> waiting();
 
     /**
      * Has these waiting leases (by uid) decided again soon: a batch placed them, and those it had
@@ -227,7 +227,7 @@ public class LeaseBinder {
                       uid,
                       request,
                       market,
-                      () -> waiting(uid, request, sources.waiting(), nodes, snapshot),
+                      () -> waiting(lease, request, sources.waiting(), nodes, snapshot),
                       sources::wake,
                       started);
       metrics.observeDecision((System.nanoTime() - started) / 1e9);
@@ -258,21 +258,33 @@ public class LeaseBinder {
    * The leases waiting to be bound, this one included, less those whose GPUs are held already: a
    * bind under way, or one that landed before the cache showed its lease bound.
    */
-  private static Map<String, PlacementRequest> waiting(
-      String uid,
+  private static Map<String, PendingBatch.Waiting> waiting(
+      GpuLease lease,
       PlacementRequest request,
-      Map<String, PlacementRequest> pending,
+      Map<String, PendingBatch.Waiting> pending,
       Collection<GpuNode> nodes,
       MarketSnapshot snapshot) {
-    Map<String, PlacementRequest> waiting = new java.util.HashMap<>(pending);
+    Map<String, PendingBatch.Waiting> waiting = new java.util.HashMap<>(pending);
     waiting.keySet().removeIf(snapshot::holdsInFlight);
     for (GpuNode node : nodes) {
       for (GpuAllocation a : MarketView.allocations(node)) {
         waiting.remove(a.leaseUid);
       }
     }
-    waiting.put(uid, request);
+    waiting.put(
+        lease.getMetadata().getUid(),
+        new PendingBatch.Waiting(request, waited(lease, java.time.Instant.now())));
     return waiting;
+  }
+
+  /** How long a pending lease has waited: since it was created, which survives a restart. */
+  static Duration waited(GpuLease lease, java.time.Instant now) {
+    String created = lease.getMetadata().getCreationTimestamp();
+    if (created == null) {
+      return Duration.ZERO;
+    }
+    Duration waited = Duration.between(Times.parse(created), now);
+    return waited.isNegative() ? Duration.ZERO : waited;
   }
 
   static boolean isRebinding(GpuLease lease) {

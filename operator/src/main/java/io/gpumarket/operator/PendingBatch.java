@@ -30,6 +30,15 @@ import java.util.function.Supplier;
  * thread-safe: the binder's lock guards it.
  */
 final class PendingBatch {
+  /**
+   * A lease waiting to be bound.
+   *
+   * @param request what it asks
+   * @param waited how long it had waited when listed, since it was created: a restarted operator
+   *     ages it from there, not from when it first saw it
+   */
+  record Waiting(PlacementRequest request, Duration waited) {}
+
   private final long everyNanos;
   private Map<String, Decision> planned = new HashMap<>();
   private long plannedAt;
@@ -49,7 +58,7 @@ final class PendingBatch {
 
   private long batches;
 
-  /** Since when each lease has waited here (first seen in a batch), by uid. */
+  /** Since when each lease has waited, on this process's clock, by uid. */
   private final Map<String, Long> since = new HashMap<>();
 
   private final long maxWaitNanos;
@@ -74,7 +83,7 @@ final class PendingBatch {
       String uid,
       PlacementRequest request,
       Market market,
-      Supplier<Map<String, PlacementRequest>> waiting,
+      Supplier<Map<String, Waiting>> waiting,
       java.util.function.Consumer<java.util.Collection<String>> wake,
       long nowNanos) {
     Decision d = take(uid);
@@ -122,14 +131,13 @@ final class PendingBatch {
    * that a lease told of its placement is not refused by the next batch before it binds; the rest
    * are decided fewest options first. Returns the leases placed anew.
    */
-  private List<String> decideAll(
-      Market market, Map<String, PlacementRequest> waiting, long nowNanos) {
+  private List<String> decideAll(Market market, Map<String, Waiting> waiting, long nowNanos) {
     Map<String, Decision> next = new HashMap<>();
     List<Placement> kept = new ArrayList<>();
     planned.forEach(
         (uid, d) -> {
-          PlacementRequest r = waiting.get(uid);
-          if (d instanceof Placement p && r != null && market.fits(p, r)) {
+          Waiting w = waiting.get(uid);
+          if (d instanceof Placement p && w != null && market.fits(p, w.request())) {
             market.hold(p);
             kept.add(p);
             next.put(uid, p);
@@ -146,14 +154,14 @@ final class PendingBatch {
             });
     reach.keySet().retainAll(waiting.keySet());
     since.keySet().retainAll(waiting.keySet());
-    uids.forEach(uid -> since.putIfAbsent(uid, nowNanos));
+    uids.forEach(uid -> since.putIfAbsent(uid, nowNanos - waiting.get(uid).waited().toNanos()));
     // Longest waiting first: among equals in the batch's order, and strictly for those past
     // maxWait.
     uids.sort(java.util.Comparator.comparingLong(since::get));
     List<PlacementRequest> requests = new ArrayList<>(uids.size());
     int[] reaches = new int[uids.size()];
     for (int i = 0; i < reaches.length; i++) {
-      PlacementRequest r = waiting.get(uids.get(i));
+      PlacementRequest r = waiting.get(uids.get(i)).request();
       requests.add(r);
       int options = reach.computeIfAbsent(uids.get(i), u -> market.reach(r));
       // Past maxWait a lease goes ahead of all the others: one with many options is not passed

@@ -40,10 +40,10 @@ class PendingBatchTest {
     PlacementRequest anywhere = request(Set.of(), 8);
     PlacementRequest euOnly = request(Set.of("eu"), 8);
     PlacementRequest euToo = request(Set.of("eu"), 4);
-    Map<String, PlacementRequest> waiting = new LinkedHashMap<>();
-    waiting.put("anywhere", anywhere);
-    waiting.put("eu-only", euOnly);
-    waiting.put("eu-too", euToo);
+    Map<String, PendingBatch.Waiting> waiting = new LinkedHashMap<>();
+    waiting.put("anywhere", fresh(anywhere));
+    waiting.put("eu-only", fresh(euOnly));
+    waiting.put("eu-too", fresh(euToo));
     PendingBatch batch = new PendingBatch(Duration.ofSeconds(1), Duration.ofHours(1));
     List<String> woken = new java.util.ArrayList<>();
     long t = 0;
@@ -85,9 +85,9 @@ class PendingBatchTest {
             List.of(node("eu-1", "cheap", "eu", 8)), List.of(offer("cheap", "2.00", "eu-1")));
     PlacementRequest whole = request(Set.of("eu"), 8);
     PlacementRequest half = request(Set.of("eu"), 4);
-    Map<String, PlacementRequest> waiting = new LinkedHashMap<>();
-    waiting.put("deleted-before-it-bound", whole);
-    waiting.put("half", half);
+    Map<String, PendingBatch.Waiting> waiting = new LinkedHashMap<>();
+    waiting.put("deleted-before-it-bound", fresh(whole));
+    waiting.put("half", fresh(half));
     PendingBatch batch = new PendingBatch(Duration.ofSeconds(1), Duration.ofHours(1));
     List<String> woken = new java.util.ArrayList<>();
 
@@ -107,13 +107,13 @@ class PendingBatchTest {
     Market market =
         new Market(
             List.of(node("eu-1", "cheap", "eu", 8)), List.of(offer("cheap", "2.00", "eu-1")));
-    Map<String, PlacementRequest> waiting = new LinkedHashMap<>();
-    waiting.put("first", request(Set.of("eu"), 8));
+    Map<String, PendingBatch.Waiting> waiting = new LinkedHashMap<>();
+    waiting.put("first", fresh(request(Set.of("eu"), 8)));
     PendingBatch batch = new PendingBatch(Duration.ofSeconds(1), Duration.ofHours(1));
     List<String> woken = new java.util.ArrayList<>();
     batch.decide("first", request(Set.of("eu"), 8), market, () -> waiting, woken::addAll, 0);
 
-    waiting.put("newcomer", request(Set.of(), 8));
+    waiting.put("newcomer", fresh(request(Set.of(), 8)));
     assertThatThrownBy(
             () ->
                 batch.decide(
@@ -140,15 +140,15 @@ class PendingBatchTest {
       market.hold(blocker);
       PlacementRequest anywhere = request(Set.of(), 8);
       PlacementRequest euOnly = request(Set.of("eu"), 8);
-      Map<String, PlacementRequest> waiting = new LinkedHashMap<>();
-      waiting.put("old", anywhere);
+      Map<String, PendingBatch.Waiting> waiting = new LinkedHashMap<>();
+      waiting.put("old", fresh(anywhere));
       PendingBatch batch = new PendingBatch(Duration.ofSeconds(1), maxWait);
       assertThat(batch.decide("old", anywhere, market, () -> waiting, u -> {}, 0))
           .isInstanceOf(Refusal.class);
 
       // 20 s on, eu-1 comes free as a newcomer that can use only it arrives.
       market.release(blocker);
-      waiting.put("newcomer", euOnly);
+      waiting.put("newcomer", fresh(euOnly));
       var decision =
           batch.decide("newcomer", euOnly, market, () -> waiting, u -> {}, 20_000_000_000L);
       if (maxWait.getSeconds() == 10) {
@@ -157,6 +157,47 @@ class PendingBatchTest {
         assertThat(((Placement) decision).gpusByNode()).containsOnlyKeys("eu-1");
       }
     }
+  }
+
+  @Test
+  void aLeaseCreatedLongerAgoThanTheMaxWaitGoesFirstInARestartedOperatorsFirstBatch() {
+    for (Duration waitedBefore : List.of(Duration.ofMinutes(20), Duration.ofMinutes(1))) {
+      Market market =
+          new Market(
+              List.of(node("eu-1", "cheap", "eu", 8), node("us-1", "dear", "us", 8)),
+              List.of(offer("cheap", "2.00", "eu-1"), offer("dear", "3.00", "us-1")));
+      market.hold((Placement) market.place(request(Set.of("us"), 8)));
+      PlacementRequest anywhere = request(Set.of(), 8);
+      PlacementRequest euOnly = request(Set.of("eu"), 8);
+      Map<String, PendingBatch.Waiting> waiting = new LinkedHashMap<>();
+      waiting.put("newcomer", fresh(euOnly));
+      waiting.put("old", new PendingBatch.Waiting(anywhere, waitedBefore));
+      PendingBatch batch = new PendingBatch(Duration.ofSeconds(1), Duration.ofMinutes(10));
+
+      var decision = batch.decide("newcomer", euOnly, market, () -> waiting, u -> {}, 0);
+      if (waitedBefore.toMinutes() == 20) {
+        assertThat(decision)
+            .as("the lease created 20 minutes ago went first, though this batch is the first")
+            .isInstanceOf(Refusal.class);
+      } else {
+        assertThat(((Placement) decision).gpusByNode()).containsOnlyKeys("eu-1");
+      }
+    }
+  }
+
+  @Test
+  void aPendingLeaseHasWaitedSinceItWasCreated() {
+    GpuLease lease = new GpuLease();
+    lease.getMetadata().setCreationTimestamp("2026-12-06T20:00:00Z");
+    assertThat(LeaseBinder.waited(lease, java.time.Instant.parse("2026-12-06T20:12:30Z")))
+        .isEqualTo(Duration.ofSeconds(750));
+    assertThat(LeaseBinder.waited(lease, java.time.Instant.parse("2026-12-06T19:59:00Z")))
+        .as("a clock behind the API server's")
+        .isZero();
+  }
+
+  static PendingBatch.Waiting fresh(PlacementRequest request) {
+    return new PendingBatch.Waiting(request, Duration.ZERO);
   }
 
   @Test

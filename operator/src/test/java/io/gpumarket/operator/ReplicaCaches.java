@@ -57,8 +57,9 @@ class ReplicaCaches implements LeaseBinder.Sources {
 
   /** The leases the API server has waiting, as the replica's lease informer would show them. */
   @Override
-  public Map<String, io.gpumarket.market.PlacementRequest> waiting() {
-    Map<String, io.gpumarket.market.PlacementRequest> waiting = new TreeMap<>();
+  public Map<String, PendingBatch.Waiting> waiting() {
+    Map<String, PendingBatch.Waiting> waiting = new TreeMap<>();
+    java.time.Instant now = java.time.Instant.now();
     for (var lease :
         cluster
             .client
@@ -70,7 +71,9 @@ class ReplicaCaches implements LeaseBinder.Sources {
           || lease.getStatus().phase == io.gpumarket.api.v1alpha1.LeasePhase.Pending) {
         waiting.put(
             lease.getMetadata().getUid(),
-            GpuLeaseReconciler.request(lease, () -> offers, java.time.Instant.now()));
+            new PendingBatch.Waiting(
+                GpuLeaseReconciler.request(lease, () -> offers, now),
+                LeaseBinder.waited(lease, now)));
       }
     }
     return waiting;

@@ -144,7 +144,7 @@ public class ComputeJobReconciler implements Reconciler<ComputeJob>, Cleaner<Com
             job,
             lease,
             pods,
-            jobs.list(job.getMetadata().getNamespace()).toList(),
+            sharers(job),
             name -> gpuNodes.get(new ResourceID(name)).orElse(null),
             Instant.now());
     // Written with the resourceVersion it was computed from, not as JOSDK's JSON Patch of the
@@ -164,6 +164,19 @@ public class ComputeJobReconciler implements Reconciler<ComputeJob>, Cleaner<Com
   }
 
   private static final Duration CONFLICT_RETRY = Duration.ofSeconds(1);
+
+  /**
+   * The jobs on the same reserved lease as this one, none for a job on its own lease: looked up in
+   * the index, since listing the namespace's jobs at every reconcile made the operator's CPU grow
+   * with the square of the jobs.
+   */
+  private List<ComputeJob> sharers(ComputeJob job) {
+    if (job.getSpec() == null || job.getSpec().leaseRef == null) {
+      return List.of();
+    }
+    return jobs.byIndex(
+        LEASE_REF_INDEX, job.getMetadata().getNamespace() + "/" + job.getSpec().leaseRef);
+  }
 
   @Override
   public DeleteControl cleanup(ComputeJob job, Context<ComputeJob> context) {

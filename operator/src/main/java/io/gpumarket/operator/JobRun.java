@@ -63,11 +63,11 @@ public class JobRun {
       ComputeJob job,
       GpuLease lease,
       List<Pod> pods,
-      List<ComputeJob> neighbours,
+      List<ComputeJob> sharers,
       Function<String, GpuNode> gpuNodes,
       Instant now) {
     memory.catchUp(job);
-    Duration next = advance(job, lease, pods, neighbours, gpuNodes, now);
+    Duration next = advance(job, lease, pods, sharers, gpuNodes, now);
     Instant deadline = deadline(job);
     if (deadline == null || job.getStatus().phase.isFinal()) {
       return next;
@@ -85,7 +85,7 @@ public class JobRun {
       ComputeJob job,
       GpuLease lease,
       List<Pod> pods,
-      List<ComputeJob> neighbours,
+      List<ComputeJob> sharers,
       Function<String, GpuNode> gpuNodes,
       Instant now) {
     ComputeJobStatus s = job.getStatus();
@@ -225,7 +225,7 @@ public class JobRun {
       List<String> nodes =
           onDemand
               ? JobLeases.blocks(lease, spec.gpu.perReplica)
-              : claims.claim(job, lease, neighbours);
+              : claims.claim(job, lease, sharers);
       if (nodes == null || nodes.size() < spec.replicas) {
         waitFor(
             job,

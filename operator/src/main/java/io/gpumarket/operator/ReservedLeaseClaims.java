@@ -19,11 +19,15 @@ final class ReservedLeaseClaims {
   /** Replicas placed by this process and not yet in the cache: job UID to nodes. */
   private final Map<String, List<String>> claims = new ConcurrentHashMap<>();
 
-  /** Places a job's replicas on the free part of a reserved lease, best fit; null if it cannot. */
-  synchronized List<String> claim(ComputeJob job, GpuLease lease, List<ComputeJob> neighbours) {
+  /**
+   * Places a job's replicas on the free part of a reserved lease, best fit; null if it cannot.
+   *
+   * @param sharers the jobs on the same lease (the job itself among them or not)
+   */
+  synchronized List<String> claim(ComputeJob job, GpuLease lease, List<ComputeJob> sharers) {
     Map<String, Integer> free = new HashMap<>();
     lease.getStatus().allocations.forEach(a -> free.merge(a.gpuNode, a.gpus, Integer::sum));
-    for (ComputeJob other : neighbours) {
+    for (ComputeJob other : sharers) {
       if (Objects.equals(other.getMetadata().getUid(), job.getMetadata().getUid())
           || !Objects.equals(JobLeases.name(other), JobLeases.name(job))
           || other.getSpec().leaseRef == null

@@ -102,6 +102,17 @@ public class GpuLeaseReconciler implements Reconciler<GpuLease>, Cleaner<GpuLeas
   @Override
   public List<EventSource<?, GpuLease>> prepareEventSources(EventSourceContext<GpuLease> context) {
     leases = context.getPrimaryCache();
+    // Pending and active leases are a small part of all the leases kept (ended ones stay for
+    // billing): indexed, a bind or a quota count does not walk every lease of the cluster.
+    leases.addIndexer(
+        PENDING_INDEX,
+        l -> isPending(l) ? List.of(ANY_NAMESPACE, l.getMetadata().getNamespace()) : List.of());
+    leases.addIndexer(
+        ACTIVE_INDEX,
+        l ->
+            ComputeJobReconciler.isActive(l) && l.getMetadata().getDeletionTimestamp() == null
+                ? List.of(l.getMetadata().getNamespace())
+                : List.of());
     caches.registerLeases(leases);
     nodes =
         new InformerEventSource<>(
@@ -187,15 +198,23 @@ public class GpuLeaseReconciler implements Reconciler<GpuLease>, Cleaner<GpuLeas
   }
 
   private Set<ResourceID> pendingLeases(String namespace) {
-    return leases
-        .list(
-            l ->
-                (namespace == null || namespace.equals(l.getMetadata().getNamespace()))
-                    && (l.getStatus() == null
-                        || l.getStatus().phase == null
-                        || l.getStatus().phase == LeasePhase.Pending))
+    return leases.byIndex(PENDING_INDEX, namespace == null ? ANY_NAMESPACE : namespace).stream()
         .map(ResourceID::fromResource)
         .collect(Collectors.toSet());
+  }
+
+  /** Pending leases by namespace, and all of them under {@link #ANY_NAMESPACE}. */
+  private static final String PENDING_INDEX = "pending";
+
+  private static final String ANY_NAMESPACE = "*";
+
+  /** Active leases not being deleted, by namespace. */
+  private static final String ACTIVE_INDEX = "active";
+
+  private static boolean isPending(GpuLease lease) {
+    return lease.getStatus() == null
+        || lease.getStatus().phase == null
+        || lease.getStatus().phase == LeasePhase.Pending;
   }
 
   private final LeaseBinder.Sources sources =
@@ -277,13 +296,10 @@ public class GpuLeaseReconciler implements Reconciler<GpuLease>, Cleaner<GpuLeas
           Instant now = Instant.now();
           Map<String, PendingBatch.Waiting> waiting = new HashMap<>();
           Map<String, ResourceID> ids = new HashMap<>();
-          leases
-              .list(
+          leases.byIndex(PENDING_INDEX, ANY_NAMESPACE).stream()
+              .filter(
                   l ->
-                      (l.getStatus() == null
-                              || l.getStatus().phase == null
-                              || l.getStatus().phase == LeasePhase.Pending)
-                          && l.getMetadata().getDeletionTimestamp() == null
+                      l.getMetadata().getDeletionTimestamp() == null
                           && !l.getSpec().release
                           && !LeaseBinder.isRebinding(l)
                           && SpecProblems.of(l.getSpec()).isEmpty())
@@ -656,9 +672,7 @@ public class GpuLeaseReconciler implements Reconciler<GpuLease>, Cleaner<GpuLeas
         () -> {
           Map<String, Integer> active = new HashMap<>();
           leases
-              .list(ns)
-              .filter(ComputeJobReconciler::isActive)
-              .filter(l -> l.getMetadata().getDeletionTimestamp() == null)
+              .byIndex(ACTIVE_INDEX, ns)
               .forEach(l -> active.put(l.getMetadata().getUid(), l.getSpec().gpus));
           activeHere.forEach(
               (u, held) -> {

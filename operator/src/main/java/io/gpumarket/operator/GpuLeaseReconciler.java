@@ -121,6 +121,15 @@ public class GpuLeaseReconciler implements Reconciler<GpuLease>, Cleaner<GpuLeas
                 .withOnUpdateFilter(GpuLeaseReconciler::mayHelpPendingLeases)
                 .build(),
             context);
+    nodes.addIndexers(
+        Map.of(
+            HOLDERS_INDEX,
+            n ->
+                MarketView.allocations(n).stream()
+                    .map(a -> a.leaseUid)
+                    .filter(Objects::nonNull)
+                    .distinct()
+                    .toList()));
     offers =
         new InformerEventSource<>(
             LeanCaches.secondaries(GpuOffer.class, GpuLease.class)
@@ -203,6 +212,9 @@ public class GpuLeaseReconciler implements Reconciler<GpuLease>, Cleaner<GpuLeas
         .collect(Collectors.toSet());
   }
 
+  /** GpuNodes by the uids of the leases their ledger holds GPUs for. */
+  private static final String HOLDERS_INDEX = "holders";
+
   /** Pending leases by namespace, and all of them under {@link #ANY_NAMESPACE}. */
   private static final String PENDING_INDEX = "pending";
 
@@ -254,6 +266,23 @@ public class GpuLeaseReconciler implements Reconciler<GpuLease>, Cleaner<GpuLeas
         @Override
         public GpuNode node(String name) {
           return nodes.get(new ResourceID(name)).orElse(null);
+        }
+
+        @Override
+        public Collection<GpuNode> holding(String leaseUid) {
+          Map<String, GpuNode> found = new java.util.TreeMap<>();
+          for (GpuNode cached : nodes.byIndex(HOLDERS_INDEX, leaseUid)) {
+            found.put(cached.getMetadata().getName(), latest(cached));
+          }
+          // A hold this process just wrote may not be in the cache, nor in its index, yet.
+          ownWrites.forEach(
+              (name, own) ->
+                  nodes
+                      .get(new ResourceID(name))
+                      .map(this::latest)
+                      .ifPresent(n -> found.put(name, n)));
+          found.values().removeIf(n -> !LeaseBinder.holds(n, leaseUid));
+          return found.values();
         }
 
         @Override

@@ -52,6 +52,14 @@ public class LeaseBinder {
     /** The latest copy of one node this process knows, its own writes included; null if none. */
     GpuNode node(String name);
 
+    /**
+     * The latest copies of the nodes whose ledger holds GPUs for this lease, by its uid; found
+     * among {@link #nodes()} unless the caches index them.
+     */
+    default Collection<GpuNode> holding(String leaseUid) {
+      return nodes().stream().filter(n -> holds(n, leaseUid)).toList();
+    }
+
     Collection<GpuOffer> offers();
 
     Namespace namespace(String name);
@@ -201,7 +209,7 @@ public class LeaseBinder {
         throw new Retry("gave back the holds of an interrupted bind");
       }
       nodes = sources.nodes();
-      if (!holdsOf(uid, nodes).isEmpty()) {
+      if (!sources.holding(uid).isEmpty()) {
         // Holds no status names: adopt them only as fresh data shows them, else fence and give
         // back.
         List<GpuNode> fresh = client.resources(GpuNode.class).list().getItems();
@@ -240,7 +248,12 @@ public class LeaseBinder {
     boolean landed = false;
     try {
       writeHolds(
-          lease, placement.offer().id(), placement.gpusByNode(), nodes, sources::node, sources);
+          lease,
+          placement.offer().id(),
+          placement.gpusByNode(),
+          sources.holding(uid),
+          sources::node,
+          sources);
       landed = true;
     } finally {
       synchronized (this) {
@@ -303,20 +316,20 @@ public class LeaseBinder {
     for (NodeAllocation a : lease.getStatus().allocations) {
       want.merge(a.gpuNode, a.gpus, Integer::sum);
     }
-    Collection<GpuNode> nodes = sources.nodes();
-    Map<String, GpuAllocation> own = holdsOf(lease.getMetadata().getUid(), nodes);
+    Collection<GpuNode> holding = sources.holding(lease.getMetadata().getUid());
+    Map<String, GpuAllocation> own = holdsOf(lease.getMetadata().getUid(), holding);
     Map<String, Integer> have = new TreeMap<>();
     own.forEach((node, a) -> have.put(node, a.gpus));
     if (!have.equals(want)) {
-      writeHolds(lease, lease.getStatus().offer, want, nodes, sources::node, sources);
+      writeHolds(lease, lease.getStatus().offer, want, holding, sources::node, sources);
     }
   }
 
   /** Returns every GPU this lease holds to the market. Idempotent. */
   public void release(GpuLease lease, Sources sources) {
-    Collection<GpuNode> nodes = sources.nodes();
-    if (!holdsOf(lease.getMetadata().getUid(), nodes).isEmpty()) {
-      writeHolds(lease, null, Map.of(), nodes, sources::node, sources);
+    Collection<GpuNode> holding = sources.holding(lease.getMetadata().getUid());
+    if (!holding.isEmpty()) {
+      writeHolds(lease, null, Map.of(), holding, sources::node, sources);
     }
   }
 
@@ -379,6 +392,16 @@ public class LeaseBinder {
         lease.getMetadata().getName(), lease.getMetadata().getResourceVersion());
   }
 
+  /** Whether the node's ledger holds GPUs for the lease with this uid. */
+  static boolean holds(GpuNode node, String leaseUid) {
+    for (GpuAllocation a : MarketView.allocations(node)) {
+      if (Objects.equals(a.leaseUid, leaseUid)) {
+        return true;
+      }
+    }
+    return false;
+  }
+
   private static Map<String, GpuAllocation> holdsOf(String uid, Collection<GpuNode> nodes) {
     Map<String, GpuAllocation> own = new TreeMap<>();
     for (GpuNode node : nodes) {
@@ -418,17 +441,18 @@ public class LeaseBinder {
    * one node at a time, each on the {@code latest} copy of the node once no other write to it is
    * under way here.
    *
-   * @param seen the nodes the decision was made on, to find the holds it gives back
+   * @param holding nodes that may hold GPUs for the lease (others may be among them), to find the
+   *     holds it gives back
    */
   private void writeHolds(
       GpuLease lease,
       ObjectRef offer,
       Map<String, Integer> want,
-      Collection<GpuNode> seen,
+      Collection<GpuNode> holding,
       Function<String, GpuNode> latest,
       Sources sources) {
     Set<String> names = new TreeSet<>(want.keySet());
-    names.addAll(holdsOf(lease.getMetadata().getUid(), seen).keySet());
+    names.addAll(holdsOf(lease.getMetadata().getUid(), holding).keySet());
     for (String name : names) {
       synchronized (nodeLocks[Math.floorMod(name.hashCode(), nodeLocks.length)]) {
         writeHold(lease, offer, want.getOrDefault(name, 0), name, latest.apply(name), sources);

@@ -121,6 +121,63 @@ class OperatorRestartTest {
   }
 
   /** Every job is either placed with all its pods, or waits for capacity and says so. */
+  @Test
+  void theHoldsOfABindInterruptedBeforeTheLeaseWasWrittenAreAdoptedNotHeldTwice() {
+    try (MockCluster cluster = new MockCluster()) {
+      Fleet fleet = cluster.fleet;
+      fleet.namespace(NS, Map.of("gpumarket.io/tenant", "true"));
+      fleet.namespace("cheap", Map.of());
+      fleet.namespace("dear", Map.of());
+      fleet.gpuNode("cheap-1", "cheap", Tier.DATACENTER, "eu", "h100-80gb", 8);
+      fleet.gpuNode("dear-1", "dear", Tier.DATACENTER, "eu", "h100-80gb", 8);
+      fleet.offer("cheap", "h100", "cheap", "h100-80gb", "2.00");
+      fleet.offer("dear", "h100", "dear", "h100-80gb", "3.00");
+      try (TestOperator first = TestOperator.start(cluster.client)) {
+        await()
+            .atMost(Duration.ofSeconds(20))
+            .untilAsserted(
+                () ->
+                    assertThat(cluster.client.resources(GpuNode.class).list().getItems())
+                        .allSatisfy(n -> assertThat(n.getStatus().allocatableGpus).isEqualTo(8)));
+      }
+      // An operator wrote the ledger of the dearer node for a lease, then stopped before writing
+      // the lease's status.
+      GpuLease lease = new GpuLease();
+      lease.getMetadata().setName("interrupted");
+      lease.getMetadata().setNamespace(NS);
+      lease.setSpec(new io.gpumarket.api.v1alpha1.GpuLeaseSpec());
+      lease.getSpec().models = List.of("h100-80gb");
+      lease.getSpec().gpus = 8;
+      lease.getSpec().gpusPerNode = 8;
+      lease = cluster.client.resource(lease).create();
+      GpuNode dear = cluster.client.resources(GpuNode.class).withName("dear-1").get();
+      dear.getStatus().allocations =
+          List.of(
+              new GpuAllocation(
+                  new io.gpumarket.api.v1alpha1.ObjectRef(NS, "interrupted"),
+                  lease.getMetadata().getUid(),
+                  new io.gpumarket.api.v1alpha1.ObjectRef("dear", "h100"),
+                  8));
+      dear.getStatus().leasedGpus = 8;
+      cluster.client.resource(dear).updateStatus();
+
+      try (TestOperator operator = TestOperator.start(cluster.client)) {
+        await()
+            .atMost(Duration.ofSeconds(20))
+            .untilAsserted(
+                () ->
+                    assertThat(fleet.getLease(NS, "interrupted").getStatus().phase)
+                        .isEqualTo(LeasePhase.Active));
+        assertThat(fleet.getLease(NS, "interrupted").getStatus().allocations)
+            .extracting((NodeAllocation a) -> a.gpuNode)
+            .as("bound to the GPUs it held, though another node is cheaper")
+            .containsExactly("dear-1");
+        assertThat(cluster.client.resources(GpuNode.class).withName("cheap-1").get())
+            .satisfies(n -> assertThat(n.getStatus().allocations).isEmpty());
+      }
+    }
+  }
+
   private static void awaitSettled(Fleet fleet, int jobs) {
     await()
         .atMost(Duration.ofSeconds(60))

@@ -274,13 +274,14 @@ public class GpuLeaseReconciler implements Reconciler<GpuLease>, Cleaner<GpuLeas
           for (GpuNode cached : nodes.byIndex(HOLDERS_INDEX, leaseUid)) {
             found.put(cached.getMetadata().getName(), latest(cached));
           }
-          // A hold this process just wrote may not be in the cache, nor in its index, yet.
+          // A hold this process just wrote may not be in the cache, nor in its index, yet. A node
+          // the cache no longer has was deleted since: its write is forgotten.
           ownWrites.forEach(
               (name, own) ->
                   nodes
                       .get(new ResourceID(name))
                       .map(this::latest)
-                      .ifPresent(n -> found.put(name, n)));
+                      .ifPresentOrElse(n -> found.put(name, n), () -> ownWrites.remove(name, own)));
           found.values().removeIf(n -> !LeaseBinder.holds(n, leaseUid));
           return found.values();
         }

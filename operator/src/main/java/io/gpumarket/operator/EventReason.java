@@ -8,6 +8,7 @@ public enum EventReason {
   LeaseExpired,
   LeaseReleased,
   PodsCreated,
+  PodsRefusedByQuota,
   JobRunning,
   JobSucceeded,
   JobRetrying,

@@ -23,6 +23,28 @@ final class JobMemory {
   /** The latest on-demand lease generation per job. */
   private final Map<String, Integer> latestGeneration = new ConcurrentHashMap<>();
 
+  /** Since when a quota has refused each job's pods, and whether that was told, by job uid. */
+  private final Map<String, QuotaRefusal> quotaRefusals = new ConcurrentHashMap<>();
+
+  /** A quota refusing a job's pods since {@code since}; {@code told} once an event said so. */
+  record QuotaRefusal(java.time.Instant since, boolean told) {}
+
+  /** The refusal of this job's pods by a quota, begun now if it was not going on. */
+  QuotaRefusal quotaRefused(ComputeJob job, java.time.Instant now) {
+    return quotaRefusals.computeIfAbsent(
+        job.getMetadata().getUid(), u -> new QuotaRefusal(now, false));
+  }
+
+  void quotaRefusalTold(ComputeJob job) {
+    quotaRefusals.computeIfPresent(
+        job.getMetadata().getUid(), (u, r) -> new QuotaRefusal(r.since(), true));
+  }
+
+  /** The job's pods were admitted: a later refusal is a new one. */
+  void quotaAdmitted(ComputeJob job) {
+    quotaRefusals.remove(job.getMetadata().getUid());
+  }
+
   /** Applies a reschedule this process made that the cached status does not show yet. */
   void catchUp(ComputeJob job) {
     Integer known = latestGeneration.get(job.getMetadata().getUid());
@@ -57,5 +79,6 @@ final class JobMemory {
     waitMeasured.remove(uid);
     latestAttempt.remove(uid);
     latestGeneration.remove(uid);
+    quotaRefusals.remove(uid);
   }
 }

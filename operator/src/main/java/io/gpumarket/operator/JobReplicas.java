@@ -27,8 +27,19 @@ final class JobReplicas {
   /** How soon a failed attempt's successor is started, if no pod event comes first. */
   static final Duration NEXT_ATTEMPT = Duration.ofSeconds(2);
 
-  /** How soon pods refused by the namespace's quota are created again (see createMissing). */
+  /**
+   * How soon pods refused by the namespace's quota are created again at first (see createMissing).
+   */
   static final Duration QUOTA_RETRY = Duration.ofSeconds(1);
+
+  /** Retries of a lasting refusal slow down to this. */
+  static final Duration QUOTA_RETRY_MAX = Duration.ofMinutes(1);
+
+  /**
+   * A refusal lasting this long is not a lagging quota cache: a Warning event says so, once, naming
+   * the quota.
+   */
+  static final Duration QUOTA_REFUSAL_LASTS = Duration.ofSeconds(30);
 
   private static final Pattern EXCEEDED_QUOTA = Pattern.compile("exceeded quota: ([^,\\s]+)");
   private static final org.jboss.logging.Logger LOG =
@@ -112,8 +123,26 @@ final class JobReplicas {
           "PodsRefusedByQuota",
           "attempt " + s.attempts + ": " + refused + "; trying again",
           now);
-      return QUOTA_RETRY;
+      JobMemory.QuotaRefusal refusal = memory.quotaRefused(job, now);
+      Duration lasted = Duration.between(refusal.since(), now);
+      if (!refusal.told() && lasted.compareTo(QUOTA_REFUSAL_LASTS) >= 0) {
+        memory.quotaRefusalTold(job);
+        events.warning(
+            job,
+            EventReason.PodsRefusedByQuota,
+            refused
+                + ", for "
+                + lasted.toSeconds()
+                + " s now: a ResourceQuota of the namespace caps its GPUs below what it leased"
+                + " (gpumarket keeps "
+                + Labels.QUOTA_NAME
+                + " at the GPUs of its active leases); trying again at most every "
+                + QUOTA_RETRY_MAX.toSeconds()
+                + " s");
+      }
+      return quotaRetry(lasted);
     }
+    memory.quotaAdmitted(job);
     long succeeded = current.stream().filter(p -> "Succeeded".equals(phaseOf(p))).count();
     long running = current.stream().filter(p -> "Running".equals(phaseOf(p))).count();
     if (succeeded == spec.replicas) {
@@ -219,6 +248,18 @@ final class JobReplicas {
               + "/h)");
     }
     return refused;
+  }
+
+  /**
+   * When to create refused pods again: within a second while the refusal is young (a lagging quota
+   * cache), then less often as it lasts, so that a quota that will not admit them is not asked
+   * every second for ever.
+   */
+  static Duration quotaRetry(Duration lasted) {
+    Duration quarter = lasted.dividedBy(4);
+    return quarter.compareTo(QUOTA_RETRY) < 0
+        ? QUOTA_RETRY
+        : quarter.compareTo(QUOTA_RETRY_MAX) > 0 ? QUOTA_RETRY_MAX : quarter;
   }
 
   /** The name of the ResourceQuota that refused a create, or null if none did. */

@@ -96,4 +96,67 @@ class QuotaRefusalTest {
       }
     }
   }
+
+  @Test
+  void aLastingRefusalIsToldInOneWarningAndAskedLessAndLessOften() {
+    LaggingQuota quota = new LaggingQuota(Integer.MAX_VALUE);
+    try (MockCluster cluster = new MockCluster(quota)) {
+      Fleet fleet = cluster.fleet;
+      fleet.oneH100Host();
+      try (TestOperator operator = TestOperator.start(cluster.client)) {
+        await()
+            .atMost(Duration.ofSeconds(20))
+            .until(() -> fleet.getOffer("acme", "h100").getStatus() != null);
+        fleet.create(Fleet.job("team-a", "train", List.of("h100-80gb"), 1, 4, "3.00"));
+        await()
+            .atMost(Duration.ofSeconds(20))
+            .until(
+                () ->
+                    fleet.getJob("team-a", "train").getStatus() != null
+                        && "PodsRefusedByQuota"
+                            .equals(
+                                Conditions.find(
+                                        fleet.getJob("team-a", "train").getStatus().conditions,
+                                        "Running")
+                                    .map(c -> c.getReason())
+                                    .orElse(null)));
+      }
+      var run =
+          new JobRun(
+              cluster.client,
+              new EventRecorder(cluster.client),
+              new MarketMetrics(new MarketCaches()),
+              Duration.ofSeconds(2));
+      java.time.Instant start = java.time.Instant.parse("2026-12-06T12:00:00Z");
+      List<Duration> retries = new java.util.ArrayList<>();
+      for (int seconds : new int[] {0, 1, 12, 40, 300, 400}) {
+        ComputeJob job = fleet.getJob("team-a", "train");
+        retries.add(
+            run.step(
+                job,
+                fleet.getLease("team-a", job.getStatus().lease),
+                fleet.pods("team-a", "train"),
+                List.of(job),
+                fleet::getNode,
+                start.plusSeconds(seconds)));
+      }
+      assertThat(retries)
+          .containsExactly(
+              Duration.ofSeconds(1),
+              Duration.ofSeconds(1),
+              Duration.ofSeconds(3),
+              Duration.ofSeconds(10),
+              Duration.ofMinutes(1),
+              Duration.ofMinutes(1));
+      assertThat(cluster.client.v1().events().inNamespace("team-a").list().getItems())
+          .filteredOn(e -> "PodsRefusedByQuota".equals(e.getReason()))
+          .singleElement()
+          .satisfies(
+              e -> {
+                assertThat(e.getType()).isEqualTo("Warning");
+                assertThat(e.getMessage())
+                    .contains("ResourceQuota gpumarket-gpus refused pod", "for 40 s now");
+              });
+    }
+  }
 }

@@ -149,6 +149,13 @@ final class EndToEnd {
         out.put("jobsCreated", jobs.size());
         out.put("jobsBound", nBound);
         out.put("jobsWaiting", jobs.size() - nBound);
+        out.put("gpusAsked", jobs.stream().mapToInt(Workload.Job::gpus).sum());
+        out.put(
+            "gpusBound",
+            jobs.stream()
+                .filter(j -> bound.containsKey(j.name()))
+                .mapToInt(Workload.Job::gpus)
+                .sum());
         out.put("settled", settled);
         out.put("createSeconds", (createdAll - start) / 1e9);
         long lastBind = bound.values().stream().mapToLong(Long::longValue).max().orElse(start);

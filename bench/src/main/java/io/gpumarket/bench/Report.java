@@ -203,6 +203,12 @@ final class Report {
         rows,
         sizes,
         names,
+        "GPUs asked / bound",
+        r -> get(r, "e2e", "gpusAsked") + " / " + get(r, "e2e", "gpusBound"));
+    row(
+        rows,
+        sizes,
+        names,
         "jobs/s avg / best 60 s window",
         r ->
             fmt("%.1f", get(r, "e2e", "jobsPerSecond"))

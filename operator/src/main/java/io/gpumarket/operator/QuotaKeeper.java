@@ -17,7 +17,10 @@ import java.util.function.IntSupplier;
 public class QuotaKeeper {
   static final String HARD_KEY = "requests." + Labels.GPU_RESOURCE;
   private final KubernetesClient client;
-  private final Map<String, Integer> written = new ConcurrentHashMap<>();
+
+  /** The quota of each namespace as this process last wrote or read it. */
+  private final Map<String, ResourceQuota> known = new ConcurrentHashMap<>();
+
   private final Map<String, Object> locks = new ConcurrentHashMap<>();
 
   public QuotaKeeper(KubernetesClient client) {
@@ -36,18 +39,40 @@ public class QuotaKeeper {
   }
 
   private void sync(String namespace, int gpus) {
-    if (Integer.valueOf(gpus).equals(written.get(namespace))) {
-      return;
+    // The copy this process last wrote or read: a bind raises the quota without reading it first.
+    ResourceQuota current = known.get(namespace);
+    for (int attempt = 0; ; attempt++) {
+      if (current == null) {
+        current = quotas(namespace).withName(Labels.QUOTA_NAME).get();
+      }
+      try {
+        known.put(namespace, write(namespace, current, gpus));
+        return;
+      } catch (io.fabric8.kubernetes.client.KubernetesClientException e) {
+        // Someone else changed, deleted or created it since (409, 404): read it again, once; the
+        // next sync of this namespace tries again after that.
+        known.remove(namespace);
+        if (e.getCode() != 409 && e.getCode() != 404) {
+          throw e;
+        }
+        if (attempt > 0) {
+          return;
+        }
+        current = null;
+      }
     }
-    var quotas = client.resourceQuotas().inNamespace(namespace);
-    ResourceQuota current = quotas.withName(Labels.QUOTA_NAME).get();
+  }
+
+  /**
+   * Sets the quota to {@code gpus} over {@code current} (null: none yet); returns what is stored.
+   */
+  private ResourceQuota write(String namespace, ResourceQuota current, int gpus) {
     Quantity want = new Quantity(Integer.toString(gpus));
     if (current != null
         && current.getSpec() != null
         && current.getSpec().getHard() != null
         && want.equals(current.getSpec().getHard().get(HARD_KEY))) {
-      written.put(namespace, gpus);
-      return;
+      return current;
     }
     ResourceQuota quota =
         new ResourceQuotaBuilder()
@@ -63,21 +88,18 @@ public class QuotaKeeper {
             .addToHard(HARD_KEY, want)
             .endSpec()
             .build();
-    try {
-      if (current == null) {
-        quotas.resource(quota).create();
-      } else {
-        quota.getMetadata().setResourceVersion(current.getMetadata().getResourceVersion());
-        quotas.resource(quota).update();
-      }
-    } catch (io.fabric8.kubernetes.client.KubernetesClientException e) {
-      if (e.getCode() != 409) {
-        throw e;
-      }
-      // Another reconcile wrote it meanwhile; the next one of this namespace sets it again.
-      written.remove(namespace);
-      return;
+    if (current == null) {
+      return quotas(namespace).resource(quota).create();
     }
-    written.put(namespace, gpus);
+    quota.getMetadata().setResourceVersion(current.getMetadata().getResourceVersion());
+    return quotas(namespace).resource(quota).update();
+  }
+
+  private io.fabric8.kubernetes.client.dsl.NonNamespaceOperation<
+          ResourceQuota,
+          io.fabric8.kubernetes.api.model.ResourceQuotaList,
+          io.fabric8.kubernetes.client.dsl.Resource<ResourceQuota>>
+      quotas(String namespace) {
+    return client.resourceQuotas().inNamespace(namespace);
   }
 }

@@ -43,8 +43,13 @@ final class JobLeases {
         + (generation == null || generation <= 1 ? "" : "-r" + generation);
   }
 
-  /** Asks the market for the job's GPUs with a lease of its constraints; idempotent. */
-  void create(ComputeJob job) {
+  /**
+   * Asks the market for the job's GPUs with a lease of its constraints; idempotent. Created first
+   * and read only if the name is taken, rather than read before each create.
+   *
+   * @return false if a lease of that name exists that the job does not own
+   */
+  boolean create(ComputeJob job) {
     var spec = job.getSpec();
     GpuLease lease = new GpuLease();
     lease.getMetadata().setName(name(job));
@@ -80,23 +85,21 @@ final class JobLeases {
           .inNamespace(job.getMetadata().getNamespace())
           .resource(lease)
           .create();
+      return true;
     } catch (KubernetesClientException e) {
       if (e.getCode() != 409) {
         throw e;
       }
     }
+    // Created before (the cache has not shown it yet), or another object has the name.
+    GpuLease existing = fetch(job);
+    return existing == null || ownedBy(existing, job);
   }
 
   /** The job's on-demand lease as the API server has it now, or null if the job owns none. */
   GpuLease fetchOwned(ComputeJob job) {
     GpuLease lease = fetch(job);
     return lease != null && ownedBy(lease, job) ? lease : null;
-  }
-
-  /** Whether a lease of the on-demand lease's name exists that the job does not own. */
-  boolean nameTaken(ComputeJob job) {
-    GpuLease existing = fetch(job);
-    return existing != null && !ownedBy(existing, job);
   }
 
   /** The lease of the on-demand lease's name, from the API server rather than a cache. */

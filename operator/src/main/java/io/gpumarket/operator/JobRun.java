@@ -155,7 +155,7 @@ public class JobRun {
             "its GpuLease " + JobLeases.name(job) + " was deleted",
             now);
       }
-      if (leases.nameTaken(job)) {
+      if (!leases.create(job)) {
         waitFor(
             job,
             "LeaseNameTaken",
@@ -166,7 +166,6 @@ public class JobRun {
             true);
         return null;
       }
-      leases.create(job);
       waitFor(job, "AwaitingLease", asked(spec), now, false);
       return WAIT;
     }

@@ -70,6 +70,42 @@ class BadInputTest {
   }
 
   @Test
+  void aJobWhoseLeaseNameIsTakenSaysSoAndLeavesTheOtherLeaseAlone() {
+    try (MockCluster own = new MockCluster()) {
+      own.fleet.oneH100Host();
+      own.fleet.create(Fleet.job("team-a", "train", List.of("h100-80gb"), 1, 4, null));
+      ComputeJob job = own.fleet.getJob("team-a", "train");
+      job.setStatus(new io.gpumarket.api.v1alpha1.ComputeJobStatus());
+      GpuLease other = new GpuLease();
+      other.getMetadata().setName(JobLeases.name(job));
+      other.getMetadata().setNamespace("team-a");
+      other.setSpec(new GpuLeaseSpec());
+      other.getSpec().models = List.of("h100-80gb");
+      other.getSpec().gpus = 1;
+      own.client.resource(other).create();
+      var run =
+          new JobRun(
+              own.client,
+              new EventRecorder(own.client),
+              new MarketMetrics(new MarketCaches()),
+              Duration.ofSeconds(2));
+
+      run.step(job, null, List.of(), List.of(job), own.fleet::getNode, java.time.Instant.now());
+
+      Condition scheduled = condition(job.getStatus().conditions, "Scheduled");
+      assertThat(scheduled.getReason()).isEqualTo("LeaseNameTaken");
+      assertThat(scheduled.getMessage())
+          .isEqualTo(
+              "a GpuLease named "
+                  + JobLeases.name(job)
+                  + " exists that this job does not own; rename the job");
+      GpuLease after = own.fleet.getLease("team-a", JobLeases.name(job));
+      assertThat(after.getMetadata().getOwnerReferences()).isNullOrEmpty();
+      assertThat(after.getSpec().gpus).isEqualTo(1);
+    }
+  }
+
+  @Test
   void anOfferPricedAbcSaysSo() {
     cluster.client.resource(offerSpec("acme", "abc", "abc")).create();
     await()

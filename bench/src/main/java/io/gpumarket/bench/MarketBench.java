@@ -37,6 +37,15 @@ public final class MarketBench {
     String kubeconfig = option(flags, "--kubeconfig", null);
     boolean e2e = !flags.contains("--skip-e2e");
     List<String> e2eSizes = List.of(option(flags, "--e2e-sizes", "S,M").toUpperCase().split(","));
+    long e2eRuns =
+        e2e ? sizes.stream().filter(n -> e2eSizes.contains(n.trim().toUpperCase())).count() : 0;
+    if (kubeconfig != null && e2eRuns > 1) {
+      // The sizes share names (team-*, gn-*, job-*): the second would find the first's objects.
+      System.err.println(
+          "--kubeconfig runs one size end to end per API server, since its objects stay there: give"
+              + " one size in --e2e-sizes (or --size), and a fresh server for the next");
+      System.exit(2);
+    }
 
     Map<String, Object> result = new LinkedHashMap<>();
     result.put("machine", machine());

@@ -4,6 +4,9 @@ import io.fabric8.kubernetes.api.model.Quantity;
 import io.fabric8.kubernetes.api.model.ResourceQuota;
 import io.fabric8.kubernetes.api.model.ResourceQuotaBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.KubernetesClientException;
+import io.fabric8.kubernetes.client.dsl.base.PatchContext;
+import io.fabric8.kubernetes.client.dsl.base.PatchType;
 import jakarta.enterprise.context.ApplicationScoped;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
@@ -18,8 +21,8 @@ public class QuotaKeeper {
   static final String HARD_KEY = "requests." + Labels.GPU_RESOURCE;
   private final KubernetesClient client;
 
-  /** The quota of each namespace as this process last wrote or read it. */
-  private final Map<String, ResourceQuota> known = new ConcurrentHashMap<>();
+  /** The GPUs this process last set in each namespace's quota. */
+  private final Map<String, Integer> written = new ConcurrentHashMap<>();
 
   private final Map<String, Object> locks = new ConcurrentHashMap<>();
 
@@ -39,60 +42,62 @@ public class QuotaKeeper {
   }
 
   private void sync(String namespace, int gpus) {
-    // The copy this process last wrote or read: a bind raises the quota without reading it first.
-    ResourceQuota current = known.get(namespace);
-    for (int attempt = 0; ; attempt++) {
-      if (current == null) {
-        current = quotas(namespace).withName(Labels.QUOTA_NAME).get();
-      }
-      try {
-        known.put(namespace, write(namespace, current, gpus));
-        return;
-      } catch (io.fabric8.kubernetes.client.KubernetesClientException e) {
-        // Someone else changed, deleted or created it since (409, 404): read it again, once; the
-        // next sync of this namespace tries again after that.
-        known.remove(namespace);
-        if (e.getCode() != 409 && e.getCode() != 404) {
-          throw e;
-        }
-        if (attempt > 0) {
+    if (Integer.valueOf(gpus).equals(written.get(namespace))) {
+      return;
+    }
+    written.remove(namespace);
+    var quota = quotas(namespace).withName(Labels.QUOTA_NAME);
+    Quantity want = new Quantity(Integer.toString(gpus));
+    try {
+      // Only the one limit, without a resourceVersion: the API server's quota controller writes
+      // the quota's status after every pod admitted, so a copy read or written before is nearly
+      // always stale, and a read before each write costs a request per bind.
+      quota.patch(
+          PatchContext.of(PatchType.JSON),
+          "[{\"op\":\"add\",\"path\":\"/spec/hard/"
+              + HARD_KEY.replace("~", "~0").replace("/", "~1")
+              + "\",\"value\":\""
+              + gpus
+              + "\"}]");
+    } catch (KubernetesClientException e) {
+      if (e.getCode() == 404) {
+        try {
+          quotas(namespace).resource(build(namespace, want)).create();
+        } catch (KubernetesClientException created) {
+          if (created.getCode() != 409) {
+            throw created;
+          }
+          // Created meanwhile by another writer: the next sync patches it.
           return;
         }
-        current = null;
+      } else if (e.getCode() == 422) {
+        // Its spec has no hard limits left to patch into.
+        quota.edit(
+            q -> {
+              q.setSpec(build(namespace, want).getSpec());
+              return q;
+            });
+      } else {
+        throw e;
       }
     }
+    written.put(namespace, gpus);
   }
 
-  /**
-   * Sets the quota to {@code gpus} over {@code current} (null: none yet); returns what is stored.
-   */
-  private ResourceQuota write(String namespace, ResourceQuota current, int gpus) {
-    Quantity want = new Quantity(Integer.toString(gpus));
-    if (current != null
-        && current.getSpec() != null
-        && current.getSpec().getHard() != null
-        && want.equals(current.getSpec().getHard().get(HARD_KEY))) {
-      return current;
-    }
-    ResourceQuota quota =
-        new ResourceQuotaBuilder()
-            .withNewMetadata()
-            .withName(Labels.QUOTA_NAME)
-            .withNamespace(namespace)
-            .addToLabels(Labels.MANAGED_BY, Labels.MANAGER)
-            .addToAnnotations(
-                "gpumarket.io/description",
-                "GPUs of this namespace's active GpuLeases; managed by the gpumarket operator")
-            .endMetadata()
-            .withNewSpec()
-            .addToHard(HARD_KEY, want)
-            .endSpec()
-            .build();
-    if (current == null) {
-      return quotas(namespace).resource(quota).create();
-    }
-    quota.getMetadata().setResourceVersion(current.getMetadata().getResourceVersion());
-    return quotas(namespace).resource(quota).update();
+  private static ResourceQuota build(String namespace, Quantity gpus) {
+    return new ResourceQuotaBuilder()
+        .withNewMetadata()
+        .withName(Labels.QUOTA_NAME)
+        .withNamespace(namespace)
+        .addToLabels(Labels.MANAGED_BY, Labels.MANAGER)
+        .addToAnnotations(
+            "gpumarket.io/description",
+            "GPUs of this namespace's active GpuLeases; managed by the gpumarket operator")
+        .endMetadata()
+        .withNewSpec()
+        .addToHard(HARD_KEY, gpus)
+        .endSpec()
+        .build();
   }
 
   private io.fabric8.kubernetes.client.dsl.NonNamespaceOperation<

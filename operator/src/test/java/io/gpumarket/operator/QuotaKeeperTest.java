@@ -8,8 +8,8 @@ import java.util.Map;
 import org.junit.jupiter.api.Test;
 
 /**
- * The tenant's quota follows its leases without a read before each write: the copy last written is
- * written over, and one someone else changed or deleted meanwhile is read again and set.
+ * The tenant's quota follows its leases with one write per change and no read: its GPU limit alone
+ * is patched, whoever wrote the quota since, and a deleted quota is made again.
  */
 class QuotaKeeperTest {
   static final String NS = "team-a";
@@ -24,12 +24,15 @@ class QuotaKeeperTest {
       keeper.sync(NS, () -> 8);
       assertThat(hard(cluster)).isEqualTo("8");
 
-      // Someone lowers it: the copy this keeper wrote is stale, its write conflicts.
+      // Someone lowers it and adds a limit of their own: the GPU limit is set, theirs kept.
       ResourceQuota edited = quota(cluster);
       edited.getSpec().getHard().put(QuotaKeeper.HARD_KEY, new Quantity("1"));
+      edited.getSpec().getHard().put("requests.cpu", new Quantity("64"));
       cluster.client.resource(edited).update();
       keeper.sync(NS, () -> 12);
       assertThat(hard(cluster)).isEqualTo("12");
+      assertThat(quota(cluster).getSpec().getHard())
+          .containsEntry("requests.cpu", new Quantity("64"));
 
       // Someone deletes it.
       cluster.client.resource(quota(cluster)).delete();

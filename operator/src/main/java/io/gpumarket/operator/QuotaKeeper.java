@@ -46,8 +46,9 @@ public class QuotaKeeper {
       return;
     }
     written.remove(namespace);
-    var quota = quotas(namespace).withName(Labels.QUOTA_NAME);
     Quantity want = new Quantity(Integer.toString(gpus));
+    // Patched through an object of its name: patched by name alone, the client reads it first.
+    var quota = quotas(namespace).resource(build(namespace, want));
     try {
       // Only the one limit, without a resourceVersion: the API server's quota controller writes
       // the quota's status after every pod admitted, so a copy read or written before is nearly
@@ -71,12 +72,14 @@ public class QuotaKeeper {
           return;
         }
       } else if (e.getCode() == 422) {
-        // Its spec has no hard limits left to patch into.
-        quota.edit(
-            q -> {
-              q.setSpec(build(namespace, want).getSpec());
-              return q;
-            });
+        // Its spec has no hard limits left to patch into: read and set whole.
+        quotas(namespace)
+            .withName(Labels.QUOTA_NAME)
+            .edit(
+                q -> {
+                  q.setSpec(build(namespace, want).getSpec());
+                  return q;
+                });
       } else {
         throw e;
       }

@@ -21,7 +21,9 @@ class QuotaKeeperTest {
       QuotaKeeper keeper = new QuotaKeeper(cluster.client);
       keeper.sync(NS, () -> 4);
       assertThat(hard(cluster)).isEqualTo("4");
+      int requests = cluster.server.getRequestCount();
       keeper.sync(NS, () -> 8);
+      assertThat(cluster.server.getRequestCount() - requests).as("one write, no read").isOne();
       assertThat(hard(cluster)).isEqualTo("8");
 
       // Someone lowers it and adds a limit of their own: the GPU limit is set, theirs kept.

@@ -83,12 +83,7 @@ class BadInputTest {
       other.getSpec().models = List.of("h100-80gb");
       other.getSpec().gpus = 1;
       own.client.resource(other).create();
-      var run =
-          new JobRun(
-              own.client,
-              new EventRecorder(own.client),
-              new MarketMetrics(new MarketCaches()),
-              Duration.ofSeconds(2));
+      var run = TestOperator.jobRun(own.client);
 
       run.step(job, null, List.of(), List.of(job), own.fleet::getNode, java.time.Instant.now());
 

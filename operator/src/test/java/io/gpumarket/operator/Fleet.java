@@ -118,6 +118,40 @@ final class Fleet {
    * The smallest market: tenant namespace {@code team-a}, provider {@code acme} with host {@code
    * dc-1} (8 H100s) sold by its offer {@code acme/h100} at 2.40.
    */
+  /**
+   * A tenant namespace and two providers, {@code cheap} and {@code dear}, each with one host of 8
+   * H100s ({@code cheap-1}, {@code dear-1}) in {@code eu} and an offer {@code h100} at its price.
+   */
+  void cheapAndDearHosts(String tenant, String cheapPrice, String dearPrice) {
+    namespace(tenant, Map.of("gpumarket.io/tenant", "true"));
+    namespace("cheap", Map.of());
+    namespace("dear", Map.of());
+    gpuNode("cheap-1", "cheap", Tier.DATACENTER, "eu", "h100-80gb", 8);
+    gpuNode("dear-1", "dear", Tier.DATACENTER, "eu", "h100-80gb", 8);
+    offer("cheap", "h100", "cheap", "h100-80gb", cheapPrice);
+    offer("dear", "h100", "dear", "h100-80gb", dearPrice);
+  }
+
+  /**
+   * Starts an operator until it has seen every GpuNode (their statuses say how many GPUs each has),
+   * then stops it: what a later operator starts from after a restart.
+   */
+  void seenByAnOperatorThatStops(int gpusPerNode) {
+    try (TestOperator first = TestOperator.start(client)) {
+      org.awaitility.Awaitility.await()
+          .atMost(java.time.Duration.ofSeconds(20))
+          .untilAsserted(
+              () ->
+                  org.assertj.core.api.Assertions.assertThat(
+                          client.resources(GpuNode.class).list().getItems())
+                      .allSatisfy(
+                          n ->
+                              org.assertj.core.api.Assertions.assertThat(
+                                      n.getStatus().allocatableGpus)
+                                  .isEqualTo(gpusPerNode)));
+    }
+  }
+
   void oneH100Host() {
     namespace("team-a", Map.of("gpumarket.io/tenant", "true"));
     namespace("acme", Map.of());

@@ -7,11 +7,9 @@ import io.gpumarket.api.v1alpha1.ComputeJob;
 import io.gpumarket.api.v1alpha1.JobPhase;
 import io.gpumarket.api.v1alpha1.LeasePhase;
 import io.gpumarket.api.v1alpha1.NodeFailurePolicy;
-import io.gpumarket.api.v1alpha1.Tier;
 import java.math.BigDecimal;
 import java.time.Duration;
 import java.util.List;
-import java.util.Map;
 import org.junit.jupiter.api.Test;
 
 /** A host dies under a running job: the job moves to another host, or fails if it asked to. */
@@ -22,13 +20,7 @@ class HostLossTest {
   void aJobOnAHostThatDiesIsRescheduledAndKeepsWhatWasBilled() throws InterruptedException {
     try (MockCluster cluster = new MockCluster()) {
       Fleet fleet = cluster.fleet;
-      fleet.namespace(NS, Map.of("gpumarket.io/tenant", "true"));
-      fleet.namespace("cheap", Map.of());
-      fleet.namespace("dear", Map.of());
-      fleet.gpuNode("cheap-1", "cheap", Tier.DATACENTER, "eu", "h100-80gb", 8);
-      fleet.gpuNode("dear-1", "dear", Tier.DATACENTER, "eu", "h100-80gb", 8);
-      fleet.offer("cheap", "h100", "cheap", "h100-80gb", "1.00");
-      fleet.offer("dear", "h100", "dear", "h100-80gb", "3.00");
+      fleet.cheapAndDearHosts(NS, "1.00", "3.00");
       try (TestOperator operator = TestOperator.start(cluster.client)) {
         fleet.create(Fleet.job(NS, "train", List.of("h100-80gb"), 1, 4, null));
         ComputeJob strict = Fleet.job(NS, "strict", List.of("h100-80gb"), 1, 4, null);

@@ -30,12 +30,7 @@ class LeaseCacheLagTest {
       }
       ComputeJob job = fleet.getJob(NS, "train");
       assertThat(job.getStatus().nodes).containsExactly("dc-1", "dc-1");
-      var run =
-          new JobRun(
-              cluster.client,
-              new EventRecorder(cluster.client),
-              new MarketMetrics(new MarketCaches()),
-              Duration.ofSeconds(2));
+      var run = TestOperator.jobRun(cluster.client);
 
       // The lease cache has not caught up: no lease passed in.
       step(run, fleet, job);

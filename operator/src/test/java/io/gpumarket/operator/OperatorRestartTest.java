@@ -120,26 +120,12 @@ class OperatorRestartTest {
         .toList();
   }
 
-  /** Every job is either placed with all its pods, or waits for capacity and says so. */
   @Test
   void theHoldsOfABindInterruptedBeforeTheLeaseWasWrittenAreAdoptedNotHeldTwice() {
     try (MockCluster cluster = new MockCluster()) {
       Fleet fleet = cluster.fleet;
-      fleet.namespace(NS, Map.of("gpumarket.io/tenant", "true"));
-      fleet.namespace("cheap", Map.of());
-      fleet.namespace("dear", Map.of());
-      fleet.gpuNode("cheap-1", "cheap", Tier.DATACENTER, "eu", "h100-80gb", 8);
-      fleet.gpuNode("dear-1", "dear", Tier.DATACENTER, "eu", "h100-80gb", 8);
-      fleet.offer("cheap", "h100", "cheap", "h100-80gb", "2.00");
-      fleet.offer("dear", "h100", "dear", "h100-80gb", "3.00");
-      try (TestOperator first = TestOperator.start(cluster.client)) {
-        await()
-            .atMost(Duration.ofSeconds(20))
-            .untilAsserted(
-                () ->
-                    assertThat(cluster.client.resources(GpuNode.class).list().getItems())
-                        .allSatisfy(n -> assertThat(n.getStatus().allocatableGpus).isEqualTo(8)));
-      }
+      fleet.cheapAndDearHosts(NS, "2.00", "3.00");
+      fleet.seenByAnOperatorThatStops(8);
       // An operator wrote the ledger of the dearer node for a lease, then stopped before writing
       // the lease's status.
       GpuLease lease = new GpuLease();
@@ -178,6 +164,7 @@ class OperatorRestartTest {
     }
   }
 
+  /** Every job is either placed with all its pods, or waits for capacity and says so. */
   private static void awaitSettled(Fleet fleet, int jobs) {
     await()
         .atMost(Duration.ofSeconds(60))

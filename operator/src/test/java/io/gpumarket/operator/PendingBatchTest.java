@@ -6,7 +6,6 @@ import static org.awaitility.Awaitility.await;
 
 import io.gpumarket.api.v1alpha1.GpuLease;
 import io.gpumarket.api.v1alpha1.GpuLeaseSpec;
-import io.gpumarket.api.v1alpha1.GpuNode;
 import io.gpumarket.api.v1alpha1.LeasePhase;
 import io.gpumarket.api.v1alpha1.NodeAllocation;
 import io.gpumarket.api.v1alpha1.Tier;
@@ -213,14 +212,7 @@ class PendingBatchTest {
       }
       fleet.offer("cheap", "h100", "cheap", "h100-80gb", "2.00");
       fleet.offer("dear", "h100", "dear", "h100-80gb", "3.00");
-      try (TestOperator first = TestOperator.start(cluster.client)) {
-        await()
-            .atMost(Duration.ofSeconds(20))
-            .untilAsserted(
-                () ->
-                    assertThat(cluster.client.resources(GpuNode.class).list().getItems())
-                        .allSatisfy(n -> assertThat(n.getStatus().allocatableGpus).isEqualTo(8)));
-      }
+      fleet.seenByAnOperatorThatStops(8);
       // While the operator is down, the leases that could go anywhere come first.
       for (int i = 0; i < 3; i++) {
         create(cluster, "anywhere-" + i, null);

@@ -121,12 +121,7 @@ class QuotaRefusalTest {
                                     .map(c -> c.getReason())
                                     .orElse(null)));
       }
-      var run =
-          new JobRun(
-              cluster.client,
-              new EventRecorder(cluster.client),
-              new MarketMetrics(new MarketCaches()),
-              Duration.ofSeconds(2));
+      var run = TestOperator.jobRun(cluster.client);
       java.time.Instant start = java.time.Instant.parse("2026-12-06T12:00:00Z");
       List<Duration> retries = new java.util.ArrayList<>();
       for (int seconds : new int[] {0, 1, 12, 40, 300, 400}) {

@@ -68,6 +68,15 @@ public final class TestOperator implements AutoCloseable {
     return metrics;
   }
 
+  /** A job's steps alone, without an operator: for a test that drives them at times of its own. */
+  static JobRun jobRun(KubernetesClient client) {
+    return new JobRun(
+        client,
+        new EventRecorder(client),
+        new MarketMetrics(new MarketCaches()),
+        Duration.ofSeconds(2));
+  }
+
   static TestOperator start(KubernetesClient client) {
     return start(client, o -> {});
   }

@@ -46,9 +46,9 @@ public class QuotaKeeper {
       return;
     }
     written.remove(namespace);
-    Quantity want = new Quantity(Integer.toString(gpus));
+    ResourceQuota wanted = build(namespace, new Quantity(Integer.toString(gpus)));
     // Patched through an object of its name: patched by name alone, the client reads it first.
-    var quota = quotas(namespace).resource(build(namespace, want));
+    var quota = quotas(namespace).resource(wanted);
     try {
       // Only the one limit, without a resourceVersion: the API server's quota controller writes
       // the quota's status after every pod admitted, so a copy read or written before is nearly
@@ -63,7 +63,7 @@ public class QuotaKeeper {
     } catch (KubernetesClientException e) {
       if (e.getCode() == 404) {
         try {
-          quotas(namespace).resource(build(namespace, want)).create();
+          quota.create();
         } catch (KubernetesClientException created) {
           if (created.getCode() != 409) {
             throw created;
@@ -77,7 +77,7 @@ public class QuotaKeeper {
             .withName(Labels.QUOTA_NAME)
             .edit(
                 q -> {
-                  q.setSpec(build(namespace, want).getSpec());
+                  q.setSpec(wanted.getSpec());
                   return q;
                 });
       } else {

@@ -32,10 +32,7 @@ class PendingBatchTest {
 
   @Test
   void leasesWaitingTogetherAreDecidedFewestOptionsFirstWhicheverReconcilesFirst() {
-    Market market =
-        new Market(
-            List.of(node("eu-1", "cheap", "eu", 8), node("us-1", "dear", "us", 8)),
-            List.of(offer("cheap", "2.00", "eu-1"), offer("dear", "3.00", "us-1")));
+    Market market = cheapEuDearUs();
     PlacementRequest anywhere = request(Set.of(), 8);
     PlacementRequest euOnly = request(Set.of("eu"), 8);
     PlacementRequest euToo = request(Set.of("eu"), 4);
@@ -129,10 +126,7 @@ class PendingBatchTest {
   @Test
   void aLeaseWaitingLongerThanTheMaxWaitGoesAheadOfNewcomersWithFewerOptions() {
     for (Duration maxWait : List.of(Duration.ofSeconds(10), Duration.ofHours(1))) {
-      Market market =
-          new Market(
-              List.of(node("eu-1", "cheap", "eu", 8), node("us-1", "dear", "us", 8)),
-              List.of(offer("cheap", "2.00", "eu-1"), offer("dear", "3.00", "us-1")));
+      Market market = cheapEuDearUs();
       Placement elsewhere = (Placement) market.place(request(Set.of("us"), 8));
       market.hold(elsewhere);
       Placement blocker = (Placement) market.place(request(Set.of("eu"), 8));
@@ -161,10 +155,7 @@ class PendingBatchTest {
   @Test
   void aLeaseCreatedLongerAgoThanTheMaxWaitGoesFirstInARestartedOperatorsFirstBatch() {
     for (Duration waitedBefore : List.of(Duration.ofMinutes(20), Duration.ofMinutes(1))) {
-      Market market =
-          new Market(
-              List.of(node("eu-1", "cheap", "eu", 8), node("us-1", "dear", "us", 8)),
-              List.of(offer("cheap", "2.00", "eu-1"), offer("dear", "3.00", "us-1")));
+      Market market = cheapEuDearUs();
       market.hold((Placement) market.place(request(Set.of("us"), 8)));
       PlacementRequest anywhere = request(Set.of(), 8);
       PlacementRequest euOnly = request(Set.of("eu"), 8);
@@ -193,6 +184,13 @@ class PendingBatchTest {
     assertThat(LeaseBinder.waited(lease, java.time.Instant.parse("2026-12-06T19:59:00Z")))
         .as("a clock behind the API server's")
         .isZero();
+  }
+
+  /** Two hosts of 8 GPUs: {@code eu-1} sold at 2.00, {@code us-1} at 3.00. */
+  private static Market cheapEuDearUs() {
+    return new Market(
+        List.of(node("eu-1", "cheap", "eu", 8), node("us-1", "dear", "us", 8)),
+        List.of(offer("cheap", "2.00", "eu-1"), offer("dear", "3.00", "us-1")));
   }
 
   static PendingBatch.Waiting fresh(PlacementRequest request) {

@@ -79,10 +79,7 @@ class QuotaRefusalTest {
                         public void onClose(WatcherException e) {}
                       });
           TestOperator operator = TestOperator.start(cluster.client)) {
-        await()
-            .atMost(Duration.ofSeconds(20))
-            .until(() -> fleet.getOffer("acme", "h100").getStatus() != null);
-        fleet.create(Fleet.job("team-a", "train", List.of("h100-80gb"), 1, 4, "3.00"));
+        submitTrain(fleet);
         await()
             .atMost(Duration.ofSeconds(20))
             .until(() -> fleet.pods("team-a", "train").size() == 1);
@@ -97,6 +94,14 @@ class QuotaRefusalTest {
     }
   }
 
+  /** Once the operator has seen the offer, a job of one replica of 4 H100s, "train". */
+  private static void submitTrain(Fleet fleet) {
+    await()
+        .atMost(Duration.ofSeconds(20))
+        .until(() -> fleet.getOffer("acme", "h100").getStatus() != null);
+    fleet.create(Fleet.job("team-a", "train", List.of("h100-80gb"), 1, 4, "3.00"));
+  }
+
   @Test
   void aLastingRefusalIsToldInOneWarningAndAskedLessAndLessOften() {
     LaggingQuota quota = new LaggingQuota(Integer.MAX_VALUE);
@@ -104,10 +109,7 @@ class QuotaRefusalTest {
       Fleet fleet = cluster.fleet;
       fleet.oneH100Host();
       try (TestOperator operator = TestOperator.start(cluster.client)) {
-        await()
-            .atMost(Duration.ofSeconds(20))
-            .until(() -> fleet.getOffer("acme", "h100").getStatus() != null);
-        fleet.create(Fleet.job("team-a", "train", List.of("h100-80gb"), 1, 4, "3.00"));
+        submitTrain(fleet);
         await()
             .atMost(Duration.ofSeconds(20))
             .until(

@@ -6,6 +6,7 @@ import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.client.Config;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientBuilder;
+import io.gpumarket.operator.LeanJson;
 import io.gpumarket.operator.MarketMetrics;
 import io.gpumarket.operator.TestOperator;
 import io.javaoperatorsdk.operator.api.monitoring.Metrics;
@@ -190,6 +191,8 @@ final class OperatorJvm implements AutoCloseable {
     try (KubernetesClient client =
             new KubernetesClientBuilder()
                 .withConfig(config)
+                // As Quarkus builds the operator's client (LeanJson.QuarkusClient).
+                .withKubernetesSerialization(LeanJson.serialization())
                 .withHttpClientBuilderConsumer(b -> b.addOrReplaceInterceptor("bench", counter))
                 .build();
         TestOperator operator =

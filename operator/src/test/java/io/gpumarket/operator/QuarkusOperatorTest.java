@@ -83,4 +83,14 @@ class QuarkusOperatorTest {
                     .body(containsString("gpumarket_job_wait_seconds_count 1.0"))
                     .body(containsString("gpumarket_node_up{node=\"q-1\",} 1.0")));
   }
+
+  @Test
+  void theClientQuarkusBuildsReadsObjectsWithoutManagedFields() {
+    var node =
+        client
+            .getKubernetesSerialization()
+            .unmarshal(LeanJsonTest.NODE_FROM_SERVER, io.gpumarket.api.v1alpha1.GpuNode.class);
+    assertThat(node.getMetadata().getManagedFields()).isNullOrEmpty();
+    assertThat(node.getSpec().provider).isEqualTo("acme");
+  }
 }

@@ -1,0 +1,44 @@
+package io.gpumarket.operator;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.fabric8.kubernetes.api.model.ManagedFieldsEntry;
+import io.gpumarket.api.v1alpha1.GpuNode;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+/** The operator's client reads objects without the managedFields a real API server sends. */
+class LeanJsonTest {
+  /** A GpuNode as a real API server sends it: managedFields in its metadata. */
+  static final String NODE_FROM_SERVER =
+      """
+      {"apiVersion":"gpumarket.io/v1alpha1","kind":"GpuNode",
+       "metadata":{"name":"gn-1","resourceVersion":"42","labels":{"zone":"eu"},
+        "managedFields":[{"manager":"kube-controller-manager","operation":"Update",
+         "apiVersion":"gpumarket.io/v1alpha1","fieldsType":"FieldsV1",
+         "fieldsV1":{"f:status":{"f:ledger":{},"f:conditions":{}}}}]},
+       "spec":{"provider":"acme","tier":"edge","region":"eu"}}
+      """;
+
+  @Test
+  void readsObjectsWithoutManagedFieldsAndKeepsTheRest() {
+    GpuNode node = LeanJson.serialization().unmarshal(NODE_FROM_SERVER, GpuNode.class);
+    assertThat(node.getMetadata().getManagedFields()).isNullOrEmpty();
+    assertThat(node.getMetadata().getAdditionalProperties()).doesNotContainKey("managedFields");
+    assertThat(node.getMetadata().getName()).isEqualTo("gn-1");
+    assertThat(node.getMetadata().getResourceVersion()).isEqualTo("42");
+    assertThat(node.getMetadata().getLabels()).containsEntry("zone", "eu");
+    assertThat(node.getSpec().provider).isEqualTo("acme");
+  }
+
+  @Test
+  void aClientWithoutItReadsThemAndWritesStillCarryWhatACallerSets() {
+    GpuNode plain =
+        new io.fabric8.kubernetes.client.utils.KubernetesSerialization()
+            .unmarshal(NODE_FROM_SERVER, GpuNode.class);
+    assertThat(plain.getMetadata().getManagedFields()).hasSize(1);
+    ManagedFieldsEntry entry = plain.getMetadata().getManagedFields().get(0);
+    plain.getMetadata().setManagedFields(List.of(entry));
+    assertThat(LeanJson.serialization().asJson(plain)).contains("\"managedFields\"");
+  }
+}

@@ -15,6 +15,7 @@ final class WriteBudget<K> {
   private final long burstNanos;
   private final Map<K, Long> slots = new HashMap<>();
   private long next = Long.MIN_VALUE;
+  private Long sweptAt;
   private static final long STALE_NANOS = 60_000_000_000L;
 
   WriteBudget(double writesPerSecond, String property) {
@@ -32,7 +33,11 @@ final class WriteBudget<K> {
     Long slot = slots.get(key);
     if (slot == null) {
       // A slot long past was kept by an object that never came back for it (deleted meanwhile).
-      slots.values().removeIf(s -> nowNanos - s > STALE_NANOS);
+      // Swept now and then, not at every call: a sweep walks every slot kept.
+      if (sweptAt == null || nowNanos - sweptAt > STALE_NANOS) {
+        sweptAt = nowNanos;
+        slots.values().removeIf(s -> nowNanos - s > STALE_NANOS);
+      }
       slot = Math.max(next, nowNanos - burstNanos);
       next = slot + spacingNanos;
       if (slot - nowNanos > 0) {

@@ -26,6 +26,13 @@ import org.eclipse.microprofile.config.inject.ConfigProperty;
 public class JobRun {
   static final Duration WAIT = Duration.ofSeconds(15);
 
+  /**
+   * How long a job waiting on its lease's bind goes without a look of its own. The lease's watch
+   * events wake it (its owner, or its {@code leaseRef}); looking every {@link #WAIT} as well made
+   * most of the job reconciles at size L of the benchmark, where binds take minutes.
+   */
+  static final Duration WAIT_FOR_BIND = Duration.ofMinutes(5);
+
   private final MarketMetrics metrics;
   private final EventRecorder events;
   private final JobMemory memory = new JobMemory();
@@ -167,7 +174,7 @@ public class JobRun {
         return null;
       }
       waitFor(job, "AwaitingLease", asked(spec), now, false);
-      return WAIT;
+      return WAIT_FOR_BIND;
     }
     if (!onDemand && lease == null) {
       waitFor(
@@ -218,7 +225,7 @@ public class JobRun {
                   ? asked(spec)
                   : "waiting for the market to bind GpuLease " + JobLeases.name(job);
       waitFor(job, reason, message, now, false);
-      return WAIT;
+      return WAIT_FOR_BIND;
     }
     if (s.nodes.isEmpty()) {
       List<String> nodes =

@@ -211,6 +211,35 @@ class MarketOperatorTest {
     assertThat(fleet.pods("team-a", "too-cheap")).isEmpty();
   }
 
+  /**
+   * A waiting job is woken by its lease's bind, not found by a poll of its own: it looks again only
+   * every {@link JobRun#WAIT_FOR_BIND}, minutes, so a bind that reached it late would fail here.
+   */
+  @Test
+  void aWaitingJobRunsAsSoonAsAProviderListsWhatItAsked() {
+    fleet.create(Fleet.job("team-a", "on-l4", List.of("l4"), 1, 1, "1.00"));
+    await()
+        .atMost(Duration.ofSeconds(20))
+        .untilAsserted(
+            () ->
+                assertThat(
+                        Conditions.find(
+                                fleet.getJob("team-a", "on-l4").getStatus().conditions, "Scheduled")
+                            .get()
+                            .getReason())
+                    .isEqualTo("NoOfferForModel"));
+    fleet.gpuNode("edge-acme-l4", "acme", Tier.EDGE, "eu-west", "l4", 1);
+    fleet.offer("acme", "l4", "acme", "l4", "0.30");
+    await()
+        .atMost(Duration.ofSeconds(10))
+        .untilAsserted(
+            () -> {
+              assertThat(fleet.getJob("team-a", "on-l4").getStatus().phase)
+                  .isEqualTo(JobPhase.Scheduled);
+              assertThat(fleet.pods("team-a", "on-l4")).hasSize(1);
+            });
+  }
+
   @Test
   void aLeaseExpiresAtItsEndAndIsBilledForItsTime() {
     GpuLease lease = new GpuLease();

@@ -67,8 +67,12 @@ public class GpuLeaseReconciler implements Reconciler<GpuLease>, Cleaner<GpuLeas
   private final AccrualPace accrual;
   private final Instant processStart = Instant.now();
 
-  /** Leases this process made Active and has not seen end, by uid (see syncQuota). */
-  private final Map<String, ActiveLease> activeHere = new ConcurrentHashMap<>();
+  /**
+   * GPUs of the leases this process made Active and has not seen end, by namespace and lease uid
+   * (see syncQuota): by namespace, since each quota count reads one namespace's and a walk of all
+   * of them at every bind grew with the leases of the whole cluster.
+   */
+  private final Map<String, Map<String, Integer>> activeHere = new ConcurrentHashMap<>();
 
   private IndexerResourceCache<GpuLease> leases;
   private InformerEventSource<GpuNode, GpuLease> nodes;
@@ -415,15 +419,15 @@ public class GpuLeaseReconciler implements Reconciler<GpuLease>, Cleaner<GpuLeas
           // The tenant's quota first: the job creates its pods the moment the lease reads Active,
           // and a real API server refuses them while the quota is still lower. Should the write
           // below fail, the next pass lowers the quota again.
-          activeHere.put(
-              lease.getMetadata().getUid(),
-              new ActiveLease(lease.getMetadata().getNamespace(), spec.gpus));
+          activeHere
+              .computeIfAbsent(lease.getMetadata().getNamespace(), n -> new ConcurrentHashMap<>())
+              .put(lease.getMetadata().getUid(), spec.gpus);
           syncQuota(lease);
           // The status names the GPUs pods will use: write it only if nobody touched the lease
           // since we read it, so a concurrent binder cannot have given them back meanwhile.
           Long readAt = version(lease);
           if (!CheckedWrites.updateStatus(context.getClient(), lease)) {
-            activeHere.remove(lease.getMetadata().getUid());
+            forgetActive(lease.getMetadata().getNamespace(), lease.getMetadata().getUid());
             // The holds stay; the next pass adopts them for this lease, from fresh data.
             return afterConflict(lease, context, refreshes);
           }
@@ -695,7 +699,7 @@ public class GpuLeaseReconciler implements Reconciler<GpuLease>, Cleaner<GpuLeas
     LeasePhase phase = lease.getStatus().phase;
     boolean ended = phase.isFinal() || lease.getMetadata().getDeletionTimestamp() != null;
     if (ended) {
-      activeHere.remove(uid);
+      forgetActive(ns, uid);
     }
     quotas.sync(
         ns,
@@ -704,12 +708,7 @@ public class GpuLeaseReconciler implements Reconciler<GpuLease>, Cleaner<GpuLeas
           leases
               .byIndex(ACTIVE_INDEX, ns)
               .forEach(l -> active.put(l.getMetadata().getUid(), l.getSpec().gpus));
-          activeHere.forEach(
-              (u, held) -> {
-                if (held.namespace().equals(ns)) {
-                  active.put(u, held.gpus());
-                }
-              });
+          active.putAll(activeIn(ns));
           if (ended) {
             active.remove(uid);
           } else if (phase == LeasePhase.Active) {
@@ -719,7 +718,17 @@ public class GpuLeaseReconciler implements Reconciler<GpuLease>, Cleaner<GpuLeas
         });
   }
 
-  private record ActiveLease(String namespace, int gpus) {}
+  private Map<String, Integer> activeIn(String namespace) {
+    return activeHere.getOrDefault(namespace, Map.of());
+  }
+
+  // A namespace's map stays when it empties: removing it could lose a put racing with the removal.
+  private void forgetActive(String namespace, String uid) {
+    Map<String, Integer> active = activeHere.get(namespace);
+    if (active != null) {
+      active.remove(uid);
+    }
+  }
 
   @Override
   public DeleteControl cleanup(GpuLease lease, Context<GpuLease> context) {

@@ -137,7 +137,11 @@ public class GpuLeaseReconciler implements Reconciler<GpuLease>, Cleaner<GpuLeas
     offers =
         new InformerEventSource<>(
             LeanCaches.secondaries(GpuOffer.class, GpuLease.class)
-                .withOnUpdateFilter(GpuLeaseReconciler::mayChangeTheMarket)
+                // The filters see every event of the informer: they count what the market reads.
+                .withOnAddFilter(o -> offersListed.changed(true))
+                .withOnUpdateFilter(
+                    (now, before) -> offersListed.changed(mayChangeTheMarket(now, before)))
+                .withOnDeleteFilter((o, unknownState) -> offersListed.changed(true))
                 .withSecondaryToPrimaryMapper(o -> pendingLeases(null))
                 .build(),
             context);
@@ -150,6 +154,13 @@ public class GpuLeaseReconciler implements Reconciler<GpuLease>, Cleaner<GpuLeas
     woken = new SimpleInboundEventSource<>("placed-by-a-batch");
     return List.of(nodes, offers, namespaces, woken);
   }
+
+  /**
+   * The offers as the market reads them (their specs and labels), listed again only after one came,
+   * went or changed them: a bind reads them all (10,000 at size L), and offers' status writes, most
+   * of their events, change nothing the market reads.
+   */
+  private final ChangeCountedList<GpuOffer> offersListed = new ChangeCountedList<>();
 
   /** Leases a batch placed, reconciled at once rather than at their next retry. */
   private SimpleInboundEventSource<GpuLease> woken;
@@ -292,7 +303,7 @@ public class GpuLeaseReconciler implements Reconciler<GpuLease>, Cleaner<GpuLeas
 
         @Override
         public Collection<GpuOffer> offers() {
-          return offers.list().toList();
+          return offersListed.list(() -> offers.list().toList());
         }
 
         @Override
@@ -322,7 +333,7 @@ public class GpuLeaseReconciler implements Reconciler<GpuLease>, Cleaner<GpuLeas
                 @Override
                 public List<GpuOffer> get() {
                   if (listed == null) {
-                    listed = offers.list().toList();
+                    listed = offersListed.list(() -> offers.list().toList());
                   }
                   return listed;
                 }
@@ -515,7 +526,10 @@ public class GpuLeaseReconciler implements Reconciler<GpuLease>, Cleaner<GpuLeas
       return null;
     }
     Decision decision =
-        binder.bind(lease, request(lease, () -> offers.list().toList(), now), sources);
+        binder.bind(
+            lease,
+            request(lease, () -> offersListed.list(() -> offers.list().toList()), now),
+            sources);
     if (decision instanceof Refusal refusal) {
       if (!refusal.message().equals(status.message)) {
         events.normal(lease, EventReason.LeasePending, refusal.message());

@@ -41,7 +41,8 @@ final class LeanCaches {
    * An informer's store that drops {@code metadata.managedFields} from every object it keeps. A
    * real API server records there, for each writer, every field it set, as nested maps; no
    * reconciler reads them, and the operator writes without server-side apply, where an update that
-   * leaves them out keeps the server's record unchanged.
+   * leaves them out keeps the server's record unchanged. The operator's own client does not read
+   * them at all ({@link LeanJson}); this store keeps a cache lean under a client built without it.
    */
   public static final class WithoutManagedFields<R extends HasMetadata> extends BasicItemStore<R> {
     public WithoutManagedFields() {

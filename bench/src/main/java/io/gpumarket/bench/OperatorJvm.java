@@ -84,7 +84,14 @@ final class OperatorJvm implements AutoCloseable {
     String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
     String heap = heap();
     List<String> command =
-        new ArrayList<>(List.of(java, "-Xmx" + heap, "-XX:+ExitOnOutOfMemoryError"));
+        new ArrayList<>(
+            List.of(
+                java,
+                "-Xmx" + heap,
+                "-XX:+ExitOnOutOfMemoryError",
+                // As Quarkus runs the operator: JBoss's log manager, which otherwise warns at the
+                // first log line that it came too late.
+                "-Djava.util.logging.manager=org.jboss.logmanager.LogManager"));
     command.addAll(options());
     command.addAll(
         List.of("-cp", System.getProperty("java.class.path"), OperatorJvm.class.getName()));

@@ -28,8 +28,8 @@ public class JobRun {
 
   /**
    * How long a job waiting on its lease's bind goes without a look of its own. The lease's watch
-   * events wake it (its owner, or its {@code leaseRef}); looking every {@link #WAIT} as well made
-   * most of the job reconciles at size L of the benchmark, where binds take minutes.
+   * events wake it (its owner, or its {@code leaseRef}); a look every {@link #WAIT} besides only
+   * repeated them, for every job of a queue that takes minutes to bind.
    */
   static final Duration WAIT_FOR_BIND = Duration.ofMinutes(5);
 

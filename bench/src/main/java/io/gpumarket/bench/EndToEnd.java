@@ -223,6 +223,11 @@ final class EndToEnd {
                 / (double) jobs.size());
         out.put("cpuMsPerJob", cpu / 1e6 / Math.max(1, nBound));
         out.put("cpuNote", "process CPU of the operator's JVM alone");
+        // A run of a minute or two is the operator's first work: its JIT compiles through it, as a
+        // pod's would only in its first minutes. Elapsed time summed over the compiler threads.
+        out.put(
+            "jitCompileMsPerJob",
+            (after.compileMillis() - before.compileMillis()) / (double) Math.max(1, nBound));
         OperatorJvm.Memory memory = operator.memory();
         out.put("heapAfterGcMiB", memory.heapAfterGcMiB());
         out.put("rssMiB", memory.rssMiB());

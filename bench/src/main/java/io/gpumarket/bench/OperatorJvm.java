@@ -43,13 +43,17 @@ final class OperatorJvm implements AutoCloseable {
   private static final ObjectMapper JSON = new ObjectMapper();
   private static final String ANSWER = "answer ";
 
-  /** Requests and reconciles so far, and the operator's CPU time. */
+  /**
+   * Requests and reconciles so far, the operator's CPU time, and the time its JIT spent compiling
+   * (the JVM's own count, summed over its compiler threads).
+   */
   record Counts(
       Map<String, Long> requests,
       Map<String, Long> codes,
       long writes,
       Map<String, Long> reconciles,
       long cpuNanos,
+      long compileMillis,
       Map<String, Long> nodeStatusWrites) {
 
     /**
@@ -223,6 +227,7 @@ final class OperatorJvm implements AutoCloseable {
                       ((com.sun.management.OperatingSystemMXBean)
                               ManagementFactory.getOperatingSystemMXBean())
                           .getProcessCpuTime(),
+                      ManagementFactory.getCompilationMXBean().getTotalCompilationTime(),
                       operator.metrics().nodeStatusWrites());
               case "memory" ->
                   new Memory(CoreBench.used() / 1048576.0, EndToEnd.rssMiB(), largestClasses(12));

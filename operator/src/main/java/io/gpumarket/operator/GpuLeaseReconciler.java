@@ -162,6 +162,10 @@ public class GpuLeaseReconciler implements Reconciler<GpuLease>, Cleaner<GpuLeas
    */
   private final ChangeCountedList<GpuOffer> offersListed = new ChangeCountedList<>();
 
+  private List<GpuOffer> listedOffers() {
+    return offersListed.list(() -> offers.list().toList());
+  }
+
   /** Leases a batch placed, reconciled at once rather than at their next retry. */
   private SimpleInboundEventSource<GpuLease> woken;
 
@@ -303,7 +307,7 @@ public class GpuLeaseReconciler implements Reconciler<GpuLease>, Cleaner<GpuLeas
 
         @Override
         public Collection<GpuOffer> offers() {
-          return offersListed.list(() -> offers.list().toList());
+          return listedOffers();
         }
 
         @Override
@@ -326,18 +330,8 @@ public class GpuLeaseReconciler implements Reconciler<GpuLease>, Cleaner<GpuLeas
 
         @Override
         public Map<String, PendingBatch.Waiting> waiting() {
-          java.util.function.Supplier<List<GpuOffer>> offerList =
-              new java.util.function.Supplier<>() {
-                private List<GpuOffer> listed;
-
-                @Override
-                public List<GpuOffer> get() {
-                  if (listed == null) {
-                    listed = offersListed.list(() -> offers.list().toList());
-                  }
-                  return listed;
-                }
-              };
+          // One list for the whole batch; taken again only after an offer changed.
+          List<GpuOffer> offerList = listedOffers();
           Instant now = Instant.now();
           Map<String, PendingBatch.Waiting> waiting = new HashMap<>();
           Map<String, ResourceID> ids = new HashMap<>();
@@ -353,7 +347,7 @@ public class GpuLeaseReconciler implements Reconciler<GpuLease>, Cleaner<GpuLeas
                     waiting.put(
                         l.getMetadata().getUid(),
                         new PendingBatch.Waiting(
-                            request(l, offerList, now), LeaseBinder.waited(l, now)));
+                            request(l, () -> offerList, now), LeaseBinder.waited(l, now)));
                     ids.put(l.getMetadata().getUid(), ResourceID.fromResource(l));
                   });
           waitingIds = ids;
@@ -525,11 +519,7 @@ public class GpuLeaseReconciler implements Reconciler<GpuLease>, Cleaner<GpuLeas
       Conditions.set(status.conditions, "Bound", false, "InvalidSpec", message, generation, now);
       return null;
     }
-    Decision decision =
-        binder.bind(
-            lease,
-            request(lease, () -> offersListed.list(() -> offers.list().toList()), now),
-            sources);
+    Decision decision = binder.bind(lease, request(lease, this::listedOffers, now), sources);
     if (decision instanceof Refusal refusal) {
       if (!refusal.message().equals(status.message)) {
         events.normal(lease, EventReason.LeasePending, refusal.message());

@@ -23,6 +23,10 @@ final class ApiCounter implements Interceptor {
 
   final Map<String, LongAdder> requests = new ConcurrentHashMap<>();
   final Map<Integer, LongAdder> codes = new ConcurrentHashMap<>();
+
+  /** Requests answered 409 Conflict, by method and resource. */
+  final Map<String, LongAdder> conflicts = new ConcurrentHashMap<>();
+
   final Map<String, List<Sample>> samples = new ConcurrentHashMap<>();
   final LongAdder writes = new LongAdder();
 
@@ -38,6 +42,9 @@ final class ApiCounter implements Interceptor {
     }
     requests.computeIfAbsent(key, k -> new LongAdder()).increment();
     codes.computeIfAbsent(response.code(), k -> new LongAdder()).increment();
+    if (response.code() == 409) {
+      conflicts.computeIfAbsent(key, k -> new LongAdder()).increment();
+    }
     if (isWrite(method)) {
       writes.increment();
       if (response.isSuccessful()) {
@@ -86,6 +93,12 @@ final class ApiCounter implements Interceptor {
   Map<String, Long> codes() {
     Map<String, Long> m = new TreeMap<>();
     codes.forEach((k, v) -> m.put(String.valueOf(k), v.sum()));
+    return m;
+  }
+
+  Map<String, Long> conflicts() {
+    Map<String, Long> m = new TreeMap<>();
+    conflicts.forEach((k, v) -> m.put(k, v.sum()));
     return m;
   }
 

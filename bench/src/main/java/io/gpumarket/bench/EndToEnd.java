@@ -12,6 +12,7 @@ import io.fabric8.kubernetes.client.informers.ResourceEventHandler;
 import io.fabric8.kubernetes.client.informers.SharedIndexInformer;
 import io.gpumarket.api.v1alpha1.ComputeJob;
 import io.gpumarket.api.v1alpha1.GpuAllocation;
+import io.gpumarket.api.v1alpha1.GpuLease;
 import io.gpumarket.api.v1alpha1.GpuNode;
 import io.gpumarket.api.v1alpha1.GpuOffer;
 import io.gpumarket.market.Market;
@@ -28,12 +29,15 @@ import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.TreeMap;
+import java.util.TreeSet;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
+import java.util.function.BooleanSupplier;
 
 /**
  * The operator end to end through an API server: from jobs created to pods created. The API server
@@ -42,11 +46,21 @@ import java.util.concurrent.TimeUnit;
  * own client.
  *
  * <p>The jobs are the workload's first jobs up to {@link Quality#LOAD} of the fleet's GPUs, all
- * created at once. No node agent runs, so hosts have no uptime history and are not verified: the
+ * created at once, after {@link #WARMUP_WAVES} waves of the same jobs under other names have been
+ * bound and deleted. No node agent runs, so hosts have no uptime history and are not verified: the
  * jobs' uptime and verification constraints are dropped here (the market core parts keep them).
  */
 final class EndToEnd {
   static final long TIMEOUT_MS = Long.getLong("bench.e2eTimeoutSeconds", 900) * 1000;
+
+  /**
+   * Waves of the same jobs under other names that the operator binds, and the benchmark then
+   * deletes, before the counted one ({@code bench.warmupWaves}, default 1): a run of a minute or
+   * two is otherwise a fresh JVM's first work, and its JIT's compiling was a quarter to two fifths
+   * of the operator's CPU at M. An operator's pod runs for days; the counted wave measures that
+   * one, and each warm-up wave's own figures say what a cold start costs.
+   */
+  static final int WARMUP_WAVES = Integer.getInteger("bench.warmupWaves", 1);
 
   /** The operator's reconcile threads (its default), and so the ceiling's writers. */
   static final int RECONCILE_THREADS = 8;
@@ -121,6 +135,18 @@ final class EndToEnd {
         // of the ceiling, but a fleet just created falls quiet before its first uptime writes,
         // and those of an L run then count among the run's GpuNode status writes.
         Map<String, Double> idle = awaitQuiet(operator, 3_000, 120_000, 30_000);
+        List<Map<String, Object>> warmups = new ArrayList<>();
+        for (int n = 1; n <= WARMUP_WAVES; n++) {
+          List<Workload.Job> warm = renamed(jobs, "warmup" + n + "-");
+          warm.forEach(j -> byName.put(j.name(), j));
+          Map<String, Object> figures = wave(admin, operator, warm, created, bound, idle);
+          long cleared = System.nanoTime();
+          clear(admin, operator, warm);
+          figures.put("clearSeconds", (System.nanoTime() - cleared) / 1e9);
+          warmups.add(figures);
+          idle = awaitQuiet(operator, 3_000, 120_000, 30_000);
+        }
+        out.put("warmupWaves", warmups);
         double idleWritesPerSecond =
             idle.entrySet().stream()
                 .filter(e -> ApiCounter.isWrite(e.getKey().substring(0, e.getKey().indexOf(' '))))
@@ -128,106 +154,7 @@ final class EndToEnd {
                 .sum();
         out.put("idleWritesPerSecond", idleWritesPerSecond);
         out.put("idleWritesPerSecondByKind", idle);
-        OperatorJvm.Counts before = operator.counts();
-
-        long start = System.nanoTime();
-        for (Workload.Job j : jobs) {
-          admin.resource(e2eJob(j)).create();
-          created.put(j.name(), System.nanoTime());
-        }
-        long createdAll = System.nanoTime();
-        boolean settled = awaitSettled(admin, operator, jobs, bound);
-        long end = System.nanoTime();
-        OperatorJvm.Counts after = operator.counts();
-        long cpu = after.cpuNanos() - before.cpuNanos();
-        Map<String, Long> requests = ApiCounter.minus(after.requests(), before.requests());
-        Map<String, Long> reconcileCounts =
-            ApiCounter.minus(after.reconciles(), before.reconciles());
-        long writes = after.writes() - before.writes();
-
-        int nBound = bound.size();
-        out.put("jobsCreated", jobs.size());
-        out.put("jobsBound", nBound);
-        out.put("jobsWaiting", jobs.size() - nBound);
-        out.put("gpusAsked", jobs.stream().mapToInt(Workload.Job::gpus).sum());
-        out.put(
-            "gpusBound",
-            jobs.stream()
-                .filter(j -> bound.containsKey(j.name()))
-                .mapToInt(Workload.Job::gpus)
-                .sum());
-        out.put("settled", settled);
-        out.put("createSeconds", (createdAll - start) / 1e9);
-        long lastBind = bound.values().stream().mapToLong(Long::longValue).max().orElse(start);
-        double seconds = (lastBind - start) / 1e9;
-        out.put("jobsPerSecond", nBound / Math.max(seconds, 1e-9));
-        out.put("bindSpanSeconds", seconds);
-        out.put("bestMinuteJobsPerSecond", bestWindow(bound.values(), 60_000_000_000L));
-        out.put("runShorterThanOneMinute", seconds < 60);
-        long[] waits =
-            bound.entrySet().stream()
-                .mapToLong(e -> e.getValue() - created.get(e.getKey()))
-                .sorted()
-                .toArray();
-        out.put("bindP50S", CoreBench.percentile(waits, waits.length, 0.5) / 1e9);
-        out.put("bindP90S", CoreBench.percentile(waits, waits.length, 0.9) / 1e9);
-        out.put("bindP99S", CoreBench.percentile(waits, waits.length, 0.99) / 1e9);
-        Map<String, Long> writesByKind = new TreeMap<>();
-        Map<String, Long> readsByKind = new TreeMap<>();
-        requests.forEach(
-            (k, v) ->
-                (ApiCounter.isWrite(k.substring(0, k.indexOf(' '))) ? writesByKind : readsByKind)
-                    .put(k, v));
-        double runSeconds = (end - start) / 1e9;
-        // From the first job created until every job had its pods or said why it waits.
-        out.put("runSeconds", runSeconds);
-        out.put("writes", writes);
-        out.put("writesPerBoundJob", writes / (double) Math.max(1, nBound));
-        Map<String, Double> perJob = new TreeMap<>();
-        writesByKind.forEach((k, v) -> perJob.put(k, v / (double) Math.max(1, nBound)));
-        out.put("writesPerBoundJobByKind", perJob);
-        // The ceiling is for the writes the jobs bring about. The fleet's own writes are taken off
-        // their kinds: at the idle rate measured before the jobs came, and for GpuNode status at
-        // least what the operator counted as upkeep during the run (a fleet just created falls
-        // quiet before its first uptime writes, five minutes on, so the idle sample misses them).
-        long upkeep = after.fleetUpkeep() - before.fleetUpkeep();
-        out.put("fleetUpkeepWrites", upkeep);
-        out.put(
-            "fleetUpkeepWritesByCause",
-            ApiCounter.minus(after.nodeStatusWrites(), before.nodeStatusWrites()));
-        Map<String, Double> perJobBesidesIdle = new TreeMap<>();
-        writesByKind.forEach(
-            (k, v) -> {
-              double fleet = idle.getOrDefault(k, 0.0) * runSeconds;
-              if (k.equals(NODE_STATUS_WRITES)) {
-                fleet = Math.max(fleet, upkeep);
-              }
-              perJobBesidesIdle.put(k, Math.max(0, v - fleet) / (double) Math.max(1, nBound));
-            });
-        out.put("writesPerBoundJobByKindBesidesIdle", perJobBesidesIdle);
-        out.put(
-            "writesPerBoundJobBesidesIdle",
-            perJobBesidesIdle.values().stream().mapToDouble(Double::doubleValue).sum());
-        long podCreates = writesByKind.getOrDefault("POST pods", 0L);
-        out.put(
-            "writesPerBoundJobBesidesPods", (writes - podCreates) / (double) Math.max(1, nBound));
-        out.put("readsByKind", readsByKind);
-        out.put(
-            "conflicts",
-            after.codes().getOrDefault("409", 0L) - before.codes().getOrDefault("409", 0L));
-        out.put("responseCodes", ApiCounter.minus(after.codes(), before.codes()));
-        out.put("reconciles", reconcileCounts);
-        out.put(
-            "reconcilesPerJob",
-            reconcileCounts.values().stream().mapToLong(Long::longValue).sum()
-                / (double) jobs.size());
-        out.put("cpuMsPerJob", cpu / 1e6 / Math.max(1, nBound));
-        out.put("cpuNote", "process CPU of the operator's JVM alone");
-        // A run of a minute or two is the operator's first work: its JIT compiles through it, as a
-        // pod's would only in its first minutes. Elapsed time summed over the compiler threads.
-        out.put(
-            "jitCompileMsPerJob",
-            (after.compileMillis() - before.compileMillis()) / (double) Math.max(1, nBound));
+        out.putAll(wave(admin, operator, jobs, created, bound, idle));
         OperatorJvm.Memory memory = operator.memory();
         out.put("heapAfterGcMiB", memory.heapAfterGcMiB());
         out.put("rssMiB", memory.rssMiB());
@@ -255,6 +182,198 @@ final class EndToEnd {
       }
     }
     return out;
+  }
+
+  /**
+   * One wave of {@code jobs}, created at once, until it settles: its figures, from the operator's
+   * counts before and after it. {@code idle} is the fleet's rate at rest, taken off its writes.
+   */
+  private static Map<String, Object> wave(
+      KubernetesClient admin,
+      OperatorJvm operator,
+      List<Workload.Job> jobs,
+      Map<String, Long> created,
+      Map<String, Long> bound,
+      Map<String, Double> idle)
+      throws Exception {
+    Map<String, Object> out = new LinkedHashMap<>();
+    OperatorJvm.Counts before = operator.counts();
+
+    long start = System.nanoTime();
+    for (Workload.Job j : jobs) {
+      admin.resource(e2eJob(j)).create();
+      created.put(j.name(), System.nanoTime());
+    }
+    long createdAll = System.nanoTime();
+    boolean settled = awaitSettled(admin, operator, jobs, bound);
+    Map<String, Long> waveBound = new HashMap<>();
+    jobs.forEach(
+        j -> {
+          Long t = bound.get(j.name());
+          if (t != null) {
+            waveBound.put(j.name(), t);
+          }
+        });
+    long end = System.nanoTime();
+    OperatorJvm.Counts after = operator.counts();
+    long cpu = after.cpuNanos() - before.cpuNanos();
+    Map<String, Long> requests = ApiCounter.minus(after.requests(), before.requests());
+    Map<String, Long> reconcileCounts = ApiCounter.minus(after.reconciles(), before.reconciles());
+    long writes = after.writes() - before.writes();
+
+    int nBound = waveBound.size();
+    out.put("jobsCreated", jobs.size());
+    out.put("jobsBound", nBound);
+    out.put("jobsWaiting", jobs.size() - nBound);
+    out.put("gpusAsked", jobs.stream().mapToInt(Workload.Job::gpus).sum());
+    out.put(
+        "gpusBound",
+        jobs.stream()
+            .filter(j -> waveBound.containsKey(j.name()))
+            .mapToInt(Workload.Job::gpus)
+            .sum());
+    out.put("settled", settled);
+    out.put("createSeconds", (createdAll - start) / 1e9);
+    long lastBind = waveBound.values().stream().mapToLong(Long::longValue).max().orElse(start);
+    double seconds = (lastBind - start) / 1e9;
+    out.put("jobsPerSecond", nBound / Math.max(seconds, 1e-9));
+    out.put("bindSpanSeconds", seconds);
+    out.put("bestMinuteJobsPerSecond", bestWindow(waveBound.values(), 60_000_000_000L));
+    out.put("runShorterThanOneMinute", seconds < 60);
+    long[] waits =
+        waveBound.entrySet().stream()
+            .mapToLong(e -> e.getValue() - created.get(e.getKey()))
+            .sorted()
+            .toArray();
+    out.put("bindP50S", CoreBench.percentile(waits, waits.length, 0.5) / 1e9);
+    out.put("bindP90S", CoreBench.percentile(waits, waits.length, 0.9) / 1e9);
+    out.put("bindP99S", CoreBench.percentile(waits, waits.length, 0.99) / 1e9);
+    Map<String, Long> writesByKind = new TreeMap<>();
+    Map<String, Long> readsByKind = new TreeMap<>();
+    requests.forEach(
+        (k, v) ->
+            (ApiCounter.isWrite(k.substring(0, k.indexOf(' '))) ? writesByKind : readsByKind)
+                .put(k, v));
+    double runSeconds = (end - start) / 1e9;
+    // From the first job created until every job had its pods or said why it waits.
+    out.put("runSeconds", runSeconds);
+    out.put("writes", writes);
+    out.put("writesPerBoundJob", writes / (double) Math.max(1, nBound));
+    Map<String, Double> perJob = new TreeMap<>();
+    writesByKind.forEach((k, v) -> perJob.put(k, v / (double) Math.max(1, nBound)));
+    out.put("writesPerBoundJobByKind", perJob);
+    // The ceiling is for the writes the jobs bring about. The fleet's own writes are taken off
+    // their kinds: at the idle rate measured before the jobs came, and for GpuNode status at
+    // least what the operator counted as upkeep during the run (a fleet just created falls
+    // quiet before its first uptime writes, five minutes on, so the idle sample misses them).
+    long upkeep = after.fleetUpkeep() - before.fleetUpkeep();
+    out.put("fleetUpkeepWrites", upkeep);
+    out.put(
+        "fleetUpkeepWritesByCause",
+        ApiCounter.minus(after.nodeStatusWrites(), before.nodeStatusWrites()));
+    Map<String, Double> perJobBesidesIdle = new TreeMap<>();
+    writesByKind.forEach(
+        (k, v) -> {
+          double fleet = idle.getOrDefault(k, 0.0) * runSeconds;
+          if (k.equals(NODE_STATUS_WRITES)) {
+            fleet = Math.max(fleet, upkeep);
+          }
+          perJobBesidesIdle.put(k, Math.max(0, v - fleet) / (double) Math.max(1, nBound));
+        });
+    out.put("writesPerBoundJobByKindBesidesIdle", perJobBesidesIdle);
+    out.put(
+        "writesPerBoundJobBesidesIdle",
+        perJobBesidesIdle.values().stream().mapToDouble(Double::doubleValue).sum());
+    long podCreates = writesByKind.getOrDefault("POST pods", 0L);
+    out.put("writesPerBoundJobBesidesPods", (writes - podCreates) / (double) Math.max(1, nBound));
+    out.put("readsByKind", readsByKind);
+    out.put(
+        "conflicts",
+        after.codes().getOrDefault("409", 0L) - before.codes().getOrDefault("409", 0L));
+    out.put("responseCodes", ApiCounter.minus(after.codes(), before.codes()));
+    out.put("conflictsByKind", ApiCounter.minus(after.conflicts(), before.conflicts()));
+    out.put("reconciles", reconcileCounts);
+    out.put(
+        "reconcilesPerJob",
+        reconcileCounts.values().stream().mapToLong(Long::longValue).sum() / (double) jobs.size());
+    out.put("cpuMsPerJob", cpu / 1e6 / Math.max(1, nBound));
+    out.put("cpuNote", "process CPU of the operator's JVM alone");
+    // A run of a minute or two is the operator's first work: its JIT compiles through it, as a
+    // pod's would only in its first minutes. Elapsed time summed over the compiler threads.
+    out.put(
+        "jitCompileMsPerJob",
+        (after.compileMillis() - before.compileMillis()) / (double) Math.max(1, nBound));
+    return out;
+  }
+
+  /** The same jobs, named with {@code prefix} before their own names. */
+  private static List<Workload.Job> renamed(List<Workload.Job> jobs, String prefix) {
+    return jobs.stream()
+        .map(
+            j ->
+                new Workload.Job(
+                    prefix + j.name(),
+                    j.tenant(),
+                    j.replicas(),
+                    j.perReplica(),
+                    j.deadline(),
+                    j.request(),
+                    j.unservable()))
+        .toList();
+  }
+
+  /**
+   * Deletes a warm-up wave's jobs, then their leases, which the operator keeps as the record of
+   * what a deleted job was billed, and waits until their pods are gone and every GPU they held is
+   * back on the market: the counted wave then finds the fleet as the first one did.
+   */
+  private static void clear(KubernetesClient admin, OperatorJvm operator, List<Workload.Job> jobs)
+      throws InterruptedException {
+    Set<String> tenants = new TreeSet<>();
+    jobs.forEach(j -> tenants.add(j.tenant()));
+    tenants.forEach(ns -> admin.resources(ComputeJob.class).inNamespace(ns).delete());
+    await(
+        operator, "the warm-up jobs to be deleted", () -> noneIn(admin, ComputeJob.class, tenants));
+    tenants.forEach(ns -> admin.resources(GpuLease.class).inNamespace(ns).delete());
+    await(
+        operator, "the warm-up leases to be deleted", () -> noneIn(admin, GpuLease.class, tenants));
+    await(
+        operator,
+        "the warm-up pods to be deleted and their GPUs released",
+        () ->
+            tenants.stream()
+                    .allMatch(
+                        ns ->
+                            admin
+                                .pods()
+                                .inNamespace(ns)
+                                .withLabel(Labels.MANAGED_BY, Labels.MANAGER)
+                                .list(ONE)
+                                .getItems()
+                                .isEmpty())
+                && listAll(admin.resources(GpuNode.class)).stream()
+                    .allMatch(n -> MarketView.allocations(n).isEmpty()));
+  }
+
+  private static final io.fabric8.kubernetes.api.model.ListOptions ONE =
+      new io.fabric8.kubernetes.api.model.ListOptionsBuilder().withLimit(1L).build();
+
+  private static <T extends HasMetadata> boolean noneIn(
+      KubernetesClient admin, Class<T> kind, Set<String> namespaces) {
+    return namespaces.stream()
+        .allMatch(ns -> admin.resources(kind).inNamespace(ns).list(ONE).getItems().isEmpty());
+  }
+
+  private static void await(OperatorJvm operator, String what, BooleanSupplier done)
+      throws InterruptedException {
+    long deadline = System.currentTimeMillis() + TIMEOUT_MS;
+    while (!done.getAsBoolean()) {
+      operator.checkAlive();
+      if (System.currentTimeMillis() > deadline) {
+        throw new IllegalStateException("timed out waiting for " + what);
+      }
+      Thread.sleep(1000);
+    }
   }
 
   /** How {@link ApiCounter} names the operator's GpuNode status writes. */

@@ -50,6 +50,7 @@ final class OperatorJvm implements AutoCloseable {
   record Counts(
       Map<String, Long> requests,
       Map<String, Long> codes,
+      Map<String, Long> conflicts,
       long writes,
       Map<String, Long> reconciles,
       long cpuNanos,
@@ -222,6 +223,7 @@ final class OperatorJvm implements AutoCloseable {
                   new Counts(
                       counter.snapshot(),
                       counter.codes(),
+                      counter.conflicts(),
                       counter.writes.sum(),
                       reconciles.snapshot(),
                       ((com.sun.management.OperatingSystemMXBean)

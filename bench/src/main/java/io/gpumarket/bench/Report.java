@@ -285,6 +285,30 @@ final class Report {
                 + ", "
                 + fmt("%.0f%%", 100 * Targets.num(get(r, "e2e", "fractionOfCeiling"))));
     row(rows, sizes, names, "invariants (API)", r -> ok(get(r, "e2e", "invariants")));
+    // The waves before the counted one: the same jobs bound by a JVM that had not yet compiled
+    // them.
+    row(
+        rows,
+        sizes,
+        names,
+        "warm-up waves, not counted: jobs/s, CPU ms, JIT ms per job",
+        r -> {
+          if (!(get(r, "e2e", "warmupWaves") instanceof List<?> waves) || waves.isEmpty()) {
+            return "-";
+          }
+          List<String> parts = new ArrayList<>();
+          for (Object wave : waves) {
+            @SuppressWarnings("unchecked")
+            Map<String, Object> m = (Map<String, Object>) wave;
+            parts.add(
+                fmt("%.1f", m.get("jobsPerSecond"))
+                    + ", "
+                    + fmt("%.1f", m.get("cpuMsPerJob"))
+                    + ", "
+                    + fmt("%.1f", m.get("jitCompileMsPerJob")));
+          }
+          return String.join(" | ", parts);
+        });
     int[] width = new int[rows.get(0).length];
     for (String[] r : rows) {
       for (int i = 0; i < r.length; i++) {

@@ -26,6 +26,16 @@ class EndToEndSmokeTest {
 
     assertThat(e2e.get("run")).isEqualTo(true);
     assertThat(((Number) e2e.get("jobsBound")).intValue()).isPositive();
+    // A warm-up wave bound the same jobs under other names before the counted one; clearing it
+    // fails the run unless every GPU it held is back on the market. Which of the jobs bind may
+    // differ between the waves, as they reach the operator in another order.
+    @SuppressWarnings("unchecked")
+    List<Map<String, Object>> warmups = (List<Map<String, Object>>) e2e.get("warmupWaves");
+    assertThat(warmups).hasSize(EndToEnd.WARMUP_WAVES).isNotEmpty();
+    assertThat(warmups.get(0).get("jobsCreated")).isEqualTo(e2e.get("jobsCreated"));
+    assertThat(((Number) warmups.get(0).get("jobsBound")).intValue()).isPositive();
+    assertThat(((Number) warmups.get(0).get("clearSeconds")).doubleValue()).isPositive();
+    assertThat(((Number) warmups.get(0).get("cpuMsPerJob")).doubleValue()).isPositive();
     @SuppressWarnings("unchecked")
     Map<String, Object> invariants = (Map<String, Object>) e2e.get("invariants");
     assertThat(invariants.get("ok")).as("%s", invariants).isEqualTo(true);
@@ -37,6 +47,11 @@ class EndToEndSmokeTest {
     Map<String, Double> rates = (Map<String, Double>) e2e.get("rawRatesPerSecondByKind");
     assertThat(rates.keySet()).containsAll(perJob.keySet());
     assertThat(rates.values()).allSatisfy(r -> assertThat(r).isFinite().isPositive());
+    // Every 409 is told by the write it answered.
+    @SuppressWarnings("unchecked")
+    Map<String, Long> conflicts = (Map<String, Long>) e2e.get("conflictsByKind");
+    assertThat(conflicts.values().stream().mapToLong(Number::longValue).sum())
+        .isEqualTo(((Number) e2e.get("conflicts")).longValue());
     double fraction = ((Number) e2e.get("fractionOfCeiling")).doubleValue();
     assertThat(fraction).isPositive();
 

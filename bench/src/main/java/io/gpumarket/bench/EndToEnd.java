@@ -37,6 +37,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.BooleanSupplier;
 
 /**
@@ -61,6 +62,9 @@ final class EndToEnd {
    * one, and each warm-up wave's own figures say what a cold start costs.
    */
   static final int WARMUP_WAVES = Integer.getInteger("bench.warmupWaves", 1);
+
+  /** How often a wave's {@link Timeline} takes a row. */
+  static final long TIMELINE_PERIOD_MS = 5_000;
 
   /** The operator's reconcile threads (its default), and so the ceiling's writers. */
   static final int RECONCILE_THREADS = 8;
@@ -200,12 +204,27 @@ final class EndToEnd {
     OperatorJvm.Counts before = operator.counts();
 
     long start = System.nanoTime();
-    for (Workload.Job j : jobs) {
-      admin.resource(e2eJob(j)).create();
-      created.put(j.name(), System.nanoTime());
+    AtomicInteger createdSoFar = new AtomicInteger();
+    Timeline timeline =
+        new Timeline(
+            operator,
+            createdSoFar::get,
+            () -> (int) jobs.stream().filter(j -> bound.containsKey(j.name())).count(),
+            TIMELINE_PERIOD_MS);
+    long createdAll;
+    boolean settled;
+    try {
+      for (Workload.Job j : jobs) {
+        admin.resource(e2eJob(j)).create();
+        created.put(j.name(), System.nanoTime());
+        createdSoFar.incrementAndGet();
+      }
+      createdAll = System.nanoTime();
+      settled = awaitSettled(admin, operator, jobs, bound);
+      out.put("timeline", timeline.rows());
+    } finally {
+      timeline.close();
     }
-    long createdAll = System.nanoTime();
-    boolean settled = awaitSettled(admin, operator, jobs, bound);
     Map<String, Long> waveBound = new HashMap<>();
     jobs.forEach(
         j -> {

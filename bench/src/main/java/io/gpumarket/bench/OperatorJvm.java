@@ -149,7 +149,8 @@ final class OperatorJvm implements AutoCloseable {
     return JSON.readValue(ask(command), type);
   }
 
-  private String ask(String command) throws IOException {
+  // The benchmark's timeline asks from a thread of its own: one question on the pipe at a time.
+  private synchronized String ask(String command) throws IOException {
     if (!command.equals("started")) {
       commands.println(command);
     }

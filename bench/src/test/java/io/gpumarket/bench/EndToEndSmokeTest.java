@@ -47,6 +47,16 @@ class EndToEndSmokeTest {
     Map<String, Double> rates = (Map<String, Double>) e2e.get("rawRatesPerSecondByKind");
     assertThat(rates.keySet()).containsAll(perJob.keySet());
     assertThat(rates.values()).allSatisfy(r -> assertThat(r).isFinite().isPositive());
+    // The timeline ends with every job created and the bound ones bound.
+    @SuppressWarnings("unchecked")
+    List<Map<String, Object>> timeline = (List<Map<String, Object>>) e2e.get("timeline");
+    assertThat(timeline).isNotEmpty();
+    Map<String, Object> last = timeline.get(timeline.size() - 1);
+    assertThat(last.get("created")).isEqualTo(e2e.get("jobsCreated"));
+    assertThat(last.get("bound")).isEqualTo(e2e.get("jobsBound"));
+    assertThat(timeline)
+        .allSatisfy(
+            row -> assertThat(((Number) row.get("operatorCores")).doubleValue()).isNotNegative());
     // Every 409 is told by the write it answered.
     @SuppressWarnings("unchecked")
     Map<String, Long> conflicts = (Map<String, Long>) e2e.get("conflictsByKind");

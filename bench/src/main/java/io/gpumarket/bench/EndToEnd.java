@@ -138,7 +138,7 @@ final class EndToEnd {
         // minutes (5,000 nodes: about 17 writes a second). Its rate is measured here and left out
         // of the ceiling, but a fleet just created falls quiet before its first uptime writes,
         // and those of an L run then count among the run's GpuNode status writes.
-        Map<String, Double> idle = awaitQuiet(operator, 3_000, 120_000, 30_000);
+        Idle idle = awaitQuiet(operator, 3_000, 120_000, 30_000);
         List<Map<String, Object>> warmups = new ArrayList<>();
         for (int n = 1; n <= WARMUP_WAVES; n++) {
           List<Workload.Job> warm = renamed(jobs, "warmup" + n + "-");
@@ -152,12 +152,13 @@ final class EndToEnd {
         }
         out.put("warmupWaves", warmups);
         double idleWritesPerSecond =
-            idle.entrySet().stream()
+            idle.rates().entrySet().stream()
                 .filter(e -> ApiCounter.isWrite(e.getKey().substring(0, e.getKey().indexOf(' '))))
                 .mapToDouble(Map.Entry::getValue)
                 .sum();
         out.put("idleWritesPerSecond", idleWritesPerSecond);
-        out.put("idleWritesPerSecondByKind", idle);
+        out.put("idleWritesPerSecondByKind", idle.rates());
+        out.put("idleOperatorCores", idle.operatorCores());
         out.putAll(wave(admin, operator, jobs, created, bound, idle));
         OperatorJvm.Memory memory = operator.memory();
         out.put("heapAfterGcMiB", memory.heapAfterGcMiB());
@@ -190,7 +191,7 @@ final class EndToEnd {
 
   /**
    * One wave of {@code jobs}, created at once, until it settles: its figures, from the operator's
-   * counts before and after it. {@code idle} is the fleet's rate at rest, taken off its writes.
+   * counts before and after it. {@code idle} is the fleet at rest, taken off its writes and CPU.
    */
   private static Map<String, Object> wave(
       KubernetesClient admin,
@@ -198,7 +199,7 @@ final class EndToEnd {
       List<Workload.Job> jobs,
       Map<String, Long> created,
       Map<String, Long> bound,
-      Map<String, Double> idle)
+      Idle idle)
       throws Exception {
     Map<String, Object> out = new LinkedHashMap<>();
     OperatorJvm.Counts before = operator.counts();
@@ -293,7 +294,7 @@ final class EndToEnd {
     Map<String, Double> perJobBesidesIdle = new TreeMap<>();
     writesByKind.forEach(
         (k, v) -> {
-          double fleet = idle.getOrDefault(k, 0.0) * runSeconds;
+          double fleet = idle.rates().getOrDefault(k, 0.0) * runSeconds;
           if (k.equals(NODE_STATUS_WRITES)) {
             fleet = Math.max(fleet, upkeep);
           }
@@ -317,6 +318,10 @@ final class EndToEnd {
         reconcileCounts.values().stream().mapToLong(Long::longValue).sum() / (double) jobs.size());
     out.put("cpuMsPerJob", cpu / 1e6 / Math.max(1, nBound));
     out.put("cpuNote", "process CPU of the operator's JVM alone");
+    // What the operator spent at rest, on the fleet's upkeep, during as long a time, taken off.
+    out.put(
+        "cpuMsPerJobBesidesIdle",
+        Math.max(0, cpu / 1e6 - idle.operatorCores() * runSeconds * 1000) / Math.max(1, nBound));
     // A run of a minute or two is the operator's first work: its JIT compiles through it, as a
     // pod's would only in its first minutes. Elapsed time summed over the compiler threads.
     out.put(
@@ -507,33 +512,47 @@ final class EndToEnd {
   }
 
   /**
-   * Waits until the operator has written nothing for {@code quietMs}, at most {@code maxMs}; a
-   * fleet that never falls quiet is watched for {@code sampleMs} more. Returns the requests per
-   * second of the fleet at rest, by kind (empty when it fell quiet).
+   * The fleet at rest: its requests per second by kind (empty when it fell quiet), and the cores
+   * the operator kept busy meanwhile (its upkeep of the fleet: at L each GpuNode's uptime history
+   * is written every five minutes).
    */
-  private static Map<String, Double> awaitQuiet(
-      OperatorJvm operator, long quietMs, long maxMs, long sampleMs)
+  record Idle(Map<String, Double> rates, double operatorCores) {
+    static final Idle NONE = new Idle(Map.of(), 0);
+  }
+
+  /**
+   * Waits until the operator has written nothing for {@code quietMs}, at most {@code maxMs}; a
+   * fleet that never falls quiet is watched for {@code sampleMs} more.
+   */
+  private static Idle awaitQuiet(OperatorJvm operator, long quietMs, long maxMs, long sampleMs)
       throws InterruptedException, java.io.IOException {
     long last = -1;
-    long since = System.currentTimeMillis();
-    long deadline = since + maxMs;
-    while (System.currentTimeMillis() - since < quietMs) {
-      if (System.currentTimeMillis() > deadline) {
-        Map<String, Long> before = operator.counts().requests();
+    long since = System.nanoTime();
+    long cpuSince = operator.counts().cpuNanos();
+    long deadline = since + maxMs * 1_000_000;
+    while (true) {
+      if (System.nanoTime() > deadline) {
+        OperatorJvm.Counts before = operator.counts();
+        long start = System.nanoTime();
         Thread.sleep(sampleMs);
+        OperatorJvm.Counts after = operator.counts();
+        double seconds = (System.nanoTime() - start) / 1e9;
         Map<String, Double> rates = new TreeMap<>();
-        ApiCounter.minus(operator.counts().requests(), before)
-            .forEach((k, v) -> rates.put(k, v * 1000.0 / sampleMs));
-        return rates;
+        ApiCounter.minus(after.requests(), before.requests())
+            .forEach((k, v) -> rates.put(k, v / seconds));
+        return new Idle(rates, (after.cpuNanos() - before.cpuNanos()) / 1e9 / seconds);
       }
-      long now = operator.counts().writes();
-      if (now != last) {
-        last = now;
-        since = System.currentTimeMillis();
+      OperatorJvm.Counts now = operator.counts();
+      if (now.writes() != last) {
+        last = now.writes();
+        since = System.nanoTime();
+        cpuSince = now.cpuNanos();
+      } else if (System.nanoTime() - since >= quietMs * 1_000_000) {
+        return new Idle(
+            Map.of(), (now.cpuNanos() - cpuSince) / (double) (System.nanoTime() - since));
       }
       Thread.sleep(200);
     }
-    return Map.of();
   }
 
   /**

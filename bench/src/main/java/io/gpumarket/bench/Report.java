@@ -251,7 +251,16 @@ final class Report {
         names,
         "reconciles per job",
         r -> fmt("%.1f", get(r, "e2e", "reconcilesPerJob")));
-    row(rows, sizes, names, "CPU ms per job", r -> fmt("%.1f", get(r, "e2e", "cpuMsPerJob")));
+    row(
+        rows,
+        sizes,
+        names,
+        "CPU ms per job (besides the idle fleet's upkeep)",
+        r ->
+            fmt("%.1f", get(r, "e2e", "cpuMsPerJob"))
+                + " ("
+                + fmt("%.1f", get(r, "e2e", "cpuMsPerJobBesidesIdle"))
+                + ")");
     // Elapsed, as the JVM counts it: on busy cores a compiler thread also waits, so it bounds the
     // compiling's share of the CPU from above.
     row(

@@ -69,6 +69,8 @@ class EndToEndSmokeTest {
     assertThat(((Number) e2e.get("heapAfterGcMiB")).doubleValue()).isBetween(1.0, 512.0);
     double cpu = ((Number) e2e.get("cpuMsPerJob")).doubleValue();
     assertThat(cpu).isPositive();
+    assertThat(((Number) e2e.get("idleOperatorCores")).doubleValue()).isNotNegative();
+    assertThat(((Number) e2e.get("cpuMsPerJobBesidesIdle")).doubleValue()).isBetween(0.0, cpu);
     // A fresh JVM compiles as it first binds: the count is the operator's, and part of its CPU.
     assertThat(((Number) e2e.get("jitCompileMsPerJob")).doubleValue()).isPositive();
     @SuppressWarnings("unchecked")

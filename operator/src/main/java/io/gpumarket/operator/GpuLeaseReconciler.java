@@ -250,36 +250,11 @@ public class GpuLeaseReconciler implements Reconciler<GpuLease>, Cleaner<GpuLeas
 
   private final LeaseBinder.Sources sources =
       new LeaseBinder.Sources() {
-        /**
-         * This controller's own ledger writes that the watch may not have delivered yet, by node: a
-         * decision must not be made twice on a copy it replaced. Kept apart rather than read
-         * through get() for every node (thousands per bind at size L).
-         */
-        private final Map<String, GpuNode> ownWrites = new ConcurrentHashMap<>();
+        private final OwnNodeWrites own = new OwnNodeWrites();
 
         @Override
         public Collection<GpuNode> nodes() {
-          if (ownWrites.isEmpty()) {
-            return nodes.list().toList();
-          }
-          return nodes.list().map(this::latest).toList();
-        }
-
-        private GpuNode latest(GpuNode cached) {
-          GpuNode own = ownWrites.get(cached.getMetadata().getName());
-          if (own == null) {
-            return cached;
-          }
-          Long ownVersion = version(own);
-          Long cachedVersion = version(cached);
-          if (ownVersion == null || cachedVersion == null) {
-            return nodes.get(ResourceID.fromResource(cached)).orElse(cached);
-          }
-          if (ownVersion > cachedVersion) {
-            return own;
-          }
-          ownWrites.remove(cached.getMetadata().getName(), own);
-          return cached;
+          return own.overlay(nodes.list().toList(), this::node);
         }
 
         @Override
@@ -291,16 +266,17 @@ public class GpuLeaseReconciler implements Reconciler<GpuLease>, Cleaner<GpuLeas
         public Collection<GpuNode> holding(String leaseUid) {
           Map<String, GpuNode> found = new java.util.TreeMap<>();
           for (GpuNode cached : nodes.byIndex(HOLDERS_INDEX, leaseUid)) {
-            found.put(cached.getMetadata().getName(), latest(cached));
+            found.put(cached.getMetadata().getName(), own.latest(cached, this::node));
           }
           // A hold this process just wrote may not be in the cache, nor in its index, yet. A node
           // the cache no longer has was deleted since: its write is forgotten.
-          ownWrites.forEach(
-              (name, own) ->
-                  nodes
-                      .get(new ResourceID(name))
-                      .map(this::latest)
-                      .ifPresentOrElse(n -> found.put(name, n), () -> ownWrites.remove(name, own)));
+          own.written()
+              .forEach(
+                  (name, write) ->
+                      nodes
+                          .get(new ResourceID(name))
+                          .map(n -> own.latest(n, this::node))
+                          .ifPresentOrElse(n -> found.put(name, n), () -> own.forget(name, write)));
           found.values().removeIf(n -> !LeaseBinder.holds(n, leaseUid));
           return found.values();
         }
@@ -318,14 +294,7 @@ public class GpuLeaseReconciler implements Reconciler<GpuLease>, Cleaner<GpuLeas
         @Override
         public void wrote(GpuNode updated, GpuNode previous) {
           nodes.handleRecentResourceUpdate(ResourceID.fromResource(updated), updated, previous);
-          ownWrites.merge(
-              updated.getMetadata().getName(),
-              updated,
-              (had, now) -> {
-                Long a = version(had);
-                Long b = version(now);
-                return a != null && b != null && a > b ? had : now;
-              });
+          own.wrote(updated);
         }
 
         @Override

@@ -230,11 +230,7 @@ final class Report {
         sizes,
         names,
         "API writes per bound job (besides the fleet's upkeep)",
-        r ->
-            fmt("%.2f", get(r, "e2e", "writesPerBoundJob"))
-                + " ("
-                + fmt("%.2f", get(r, "e2e", "writesPerBoundJobBesidesIdle"))
-                + ")");
+        r -> withBesides("%.2f", r, "writesPerBoundJob", "writesPerBoundJobBesidesIdle"));
     row(
         rows,
         sizes,
@@ -256,11 +252,7 @@ final class Report {
         sizes,
         names,
         "CPU ms per job (besides the idle fleet's upkeep)",
-        r ->
-            fmt("%.1f", get(r, "e2e", "cpuMsPerJob"))
-                + " ("
-                + fmt("%.1f", get(r, "e2e", "cpuMsPerJobBesidesIdle"))
-                + ")");
+        r -> withBesides("%.1f", r, "cpuMsPerJob", "cpuMsPerJobBesidesIdle"));
     // Elapsed, as the JVM counts it: on busy cores a compiler thread also waits, so it bounds the
     // compiling's share of the CPU from above.
     row(
@@ -392,6 +384,12 @@ final class Report {
   static Object get(Map<String, Object> r, String part, String key) {
     Object p = r.get(part);
     return p instanceof Map<?, ?> m ? ((Map<String, Object>) m).get(key) : null;
+  }
+
+  /** An end-to-end figure, and in brackets the same without the fleet's upkeep. */
+  private static String withBesides(
+      String format, Map<String, Object> r, String key, String besidesUpkeep) {
+    return fmt(format, get(r, "e2e", key)) + " (" + fmt(format, get(r, "e2e", besidesUpkeep)) + ")";
   }
 
   private static String str(Object o) {

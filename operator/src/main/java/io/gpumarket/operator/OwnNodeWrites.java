@@ -55,9 +55,10 @@ final class OwnNodeWrites {
    * The nodes as {@code listed} from the cache, each replaced by this process's own write where
    * that is newer. The listed copy of each written node is found by reference, as the cache holds
    * it now ({@code cached}, by name), so that no listed node's name is read: at 5,000 nodes,
-   * reading every one's name at each bind cost a tenth of the operator's CPU, in cache misses. If
-   * the cache moved on between the listing and the lookups, every listed node is compared by name.
-   * A written node the cache no longer has stays as listed.
+   * hashing every one's name at each bind was a tenth of a profile's samples at L, most likely the
+   * cost of reading 5,000 objects no longer in the processor's caches. If the cache moved on
+   * between the listing and the lookups, every listed node is compared by name. A written node the
+   * cache no longer has stays as listed.
    */
   List<GpuNode> overlay(List<GpuNode> listed, Function<String, GpuNode> cached) {
     if (written.isEmpty()) {

@@ -197,11 +197,7 @@ public class GpuLeaseReconciler implements Reconciler<GpuLease>, Cleaner<GpuLeas
    * every API server this operator runs against (and on the tests' mock server).
    */
   private static Long version(io.fabric8.kubernetes.api.model.HasMetadata object) {
-    try {
-      return Long.valueOf(object.getMetadata().getResourceVersion());
-    } catch (NumberFormatException e) {
-      return null;
-    }
+    return OwnNodeWrites.version(object);
   }
 
   /** The resourceVersion each lease this process bound was read at, until the cache moves past. */

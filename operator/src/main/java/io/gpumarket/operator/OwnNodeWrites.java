@@ -97,6 +97,7 @@ final class OwnNodeWrites {
     return written;
   }
 
+  /** An object's resourceVersion as a number, to order two copies; null if it is not one. */
   static Long version(io.fabric8.kubernetes.api.model.HasMetadata object) {
     try {
       return Long.valueOf(object.getMetadata().getResourceVersion());

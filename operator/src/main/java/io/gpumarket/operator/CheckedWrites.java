@@ -14,6 +14,18 @@ import java.time.Duration;
 final class CheckedWrites {
   private CheckedWrites() {}
 
+  /**
+   * A resourceVersion as a number, or null: opaque by the API's contract, but etcd's revision on
+   * every API server this operator runs against (and on the tests' mock server).
+   */
+  static Long version(HasMetadata object) {
+    try {
+      return Long.valueOf(object.getMetadata().getResourceVersion());
+    } catch (NumberFormatException e) {
+      return null;
+    }
+  }
+
   /** Writes the status; false when someone changed the object since it was read (409). */
   static boolean updateStatus(KubernetesClient client, HasMetadata resource) {
     try {

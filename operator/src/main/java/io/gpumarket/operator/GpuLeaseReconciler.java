@@ -192,14 +192,6 @@ public class GpuLeaseReconciler implements Reconciler<GpuLease>, Cleaner<GpuLeas
         || !Objects.equals(now.getMetadata().getLabels(), before.getMetadata().getLabels());
   }
 
-  /**
-   * A resourceVersion as a number, or null: opaque by the API's contract, but etcd's revision on
-   * every API server this operator runs against (and on the tests' mock server).
-   */
-  private static Long version(io.fabric8.kubernetes.api.model.HasMetadata object) {
-    return OwnNodeWrites.version(object);
-  }
-
   /** The resourceVersion each lease this process bound was read at, until the cache moves past. */
   private final Map<String, Long> boundFrom = new ConcurrentHashMap<>();
 
@@ -210,7 +202,7 @@ public class GpuLeaseReconciler implements Reconciler<GpuLease>, Cleaner<GpuLeas
   private boolean boundHereFromThisCopy(GpuLease lease) {
     String uid = lease.getMetadata().getUid();
     Long from = boundFrom.get(uid);
-    Long seen = version(lease);
+    Long seen = CheckedWrites.version(lease);
     if (from == null || seen == null) {
       return false;
     }
@@ -266,13 +258,7 @@ public class GpuLeaseReconciler implements Reconciler<GpuLease>, Cleaner<GpuLeas
           }
           // A hold this process just wrote may not be in the cache, nor in its index, yet. A node
           // the cache no longer has was deleted since: its write is forgotten.
-          own.written()
-              .forEach(
-                  (name, write) ->
-                      nodes
-                          .get(new ResourceID(name))
-                          .map(n -> own.latest(n, this::node))
-                          .ifPresentOrElse(n -> found.put(name, n), () -> own.forget(name, write)));
+          found.putAll(own.latestOfWritten(this::node));
           found.values().removeIf(n -> !LeaseBinder.holds(n, leaseUid));
           return found.values();
         }
@@ -395,7 +381,7 @@ public class GpuLeaseReconciler implements Reconciler<GpuLease>, Cleaner<GpuLeas
           syncQuota(lease);
           // The status names the GPUs pods will use: write it only if nobody touched the lease
           // since we read it, so a concurrent binder cannot have given them back meanwhile.
-          Long readAt = version(lease);
+          Long readAt = CheckedWrites.version(lease);
           if (!CheckedWrites.updateStatus(context.getClient(), lease)) {
             forgetActive(lease.getMetadata().getNamespace(), lease.getMetadata().getUid());
             // The holds stay; the next pass adopts them for this lease, from fresh data.

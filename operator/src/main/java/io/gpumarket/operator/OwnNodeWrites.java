@@ -3,6 +3,7 @@ package io.gpumarket.operator;
 import io.gpumarket.api.v1alpha1.GpuNode;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
@@ -21,8 +22,8 @@ final class OwnNodeWrites {
         updated.getMetadata().getName(),
         updated,
         (had, now) -> {
-          Long a = version(had);
-          Long b = version(now);
+          Long a = CheckedWrites.version(had);
+          Long b = CheckedWrites.version(now);
           return a != null && b != null && a > b ? had : now;
         });
   }
@@ -38,8 +39,8 @@ final class OwnNodeWrites {
     if (own == null) {
       return cached;
     }
-    Long ownVersion = version(own);
-    Long cachedVersion = version(cached);
+    Long ownVersion = CheckedWrites.version(own);
+    Long cachedVersion = CheckedWrites.version(cached);
     if (ownVersion == null || cachedVersion == null) {
       GpuNode now = fetch.apply(name);
       return now != null ? now : cached;
@@ -88,21 +89,26 @@ final class OwnNodeWrites {
     return Arrays.asList(out);
   }
 
-  /** Forgets the write of a node the cache no longer has. */
-  void forget(String name, GpuNode own) {
-    written.remove(name, own);
+  /**
+   * The latest copy of each node written here that the cache still has, by name; the writes of
+   * nodes it no longer has (deleted since) are forgotten.
+   */
+  Map<String, GpuNode> latestOfWritten(Function<String, GpuNode> cached) {
+    Map<String, GpuNode> out = new HashMap<>();
+    written.forEach(
+        (name, write) -> {
+          GpuNode now = cached.apply(name);
+          if (now == null) {
+            written.remove(name, write);
+          } else {
+            out.put(name, latest(now, cached));
+          }
+        });
+    return out;
   }
 
-  Map<String, GpuNode> written() {
-    return written;
-  }
-
-  /** An object's resourceVersion as a number, to order two copies; null if it is not one. */
-  static Long version(io.fabric8.kubernetes.api.model.HasMetadata object) {
-    try {
-      return Long.valueOf(object.getMetadata().getResourceVersion());
-    } catch (NumberFormatException e) {
-      return null;
-    }
+  /** Whether no write of this process is still ahead of the cache. */
+  boolean isEmpty() {
+    return written.isEmpty();
   }
 }

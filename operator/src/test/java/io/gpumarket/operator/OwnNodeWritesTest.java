@@ -54,7 +54,7 @@ class OwnNodeWritesTest {
     GpuNode b = cached("b", "8");
 
     assertThat(own.overlay(List.of(a, b), cache::get)).containsExactly(a, b);
-    assertThat(own.written()).isEmpty();
+    assertThat(own.isEmpty()).isTrue();
   }
 
   @Test
@@ -87,5 +87,18 @@ class OwnNodeWritesTest {
     own.wrote(node("a", "4"));
 
     assertThat(own.overlay(List.of(a), cache::get)).containsExactly(newer);
+  }
+
+  @Test
+  void theLatestOfEachWrittenNodeIsFoundAndTheWritesOfDeletedNodesForgotten() {
+    cached("a", "1");
+    GpuNode aWritten = node("a", "5");
+    own.wrote(aWritten);
+    own.wrote(node("gone", "6"));
+
+    assertThat(own.latestOfWritten(cache::get)).containsExactly(Map.entry("a", aWritten));
+    cache.remove("a");
+    assertThat(own.latestOfWritten(cache::get)).isEmpty();
+    assertThat(own.isEmpty()).isTrue();
   }
 }

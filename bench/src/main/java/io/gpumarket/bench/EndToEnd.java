@@ -491,24 +491,19 @@ final class EndToEnd {
   }
 
   private static void awaitFleetReady(KubernetesClient client, OperatorJvm operator, Workload w)
-      throws Exception {
-    long deadline = System.currentTimeMillis() + TIMEOUT_MS;
-    while (System.currentTimeMillis() < deadline) {
-      operator.checkAlive();
-      long ready =
-          listAll(client.resources(GpuNode.class)).stream()
-              .filter(n -> n.getStatus() != null && n.getStatus().allocatableGpus != null)
-              .count();
-      long offers =
-          listAll(client.resources(GpuOffer.class).inAnyNamespace()).stream()
-              .filter(o -> o.getStatus() != null)
-              .count();
-      if (ready == w.nodes.size() && offers == w.offers.size()) {
-        return;
-      }
-      Thread.sleep(1000);
-    }
-    throw new IllegalStateException("the operator did not take in the fleet in time");
+      throws InterruptedException {
+    await(
+        operator,
+        "the operator to take in the fleet",
+        () ->
+            listAll(client.resources(GpuNode.class)).stream()
+                        .filter(n -> n.getStatus() != null && n.getStatus().allocatableGpus != null)
+                        .count()
+                    == w.nodes.size()
+                && listAll(client.resources(GpuOffer.class).inAnyNamespace()).stream()
+                        .filter(o -> o.getStatus() != null)
+                        .count()
+                    == w.offers.size());
   }
 
   /**

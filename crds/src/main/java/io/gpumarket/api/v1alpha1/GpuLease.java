@@ -5,7 +5,9 @@ import io.fabric8.kubernetes.api.model.Namespaced;
 import io.fabric8.kubernetes.client.CustomResource;
 import io.fabric8.kubernetes.model.annotation.Categories;
 import io.fabric8.kubernetes.model.annotation.Group;
+import io.fabric8.kubernetes.model.annotation.Plural;
 import io.fabric8.kubernetes.model.annotation.ShortNames;
+import io.fabric8.kubernetes.model.annotation.Singular;
 import io.fabric8.kubernetes.model.annotation.Version;
 
 /**
@@ -14,6 +16,9 @@ import io.fabric8.kubernetes.model.annotation.Version;
  */
 @Group(GpuMarket.GROUP)
 @Version(GpuMarket.VERSION)
+// Named, not derived: see ComputeJob.
+@Singular("gpulease")
+@Plural("gpuleases")
 @ShortNames({"gl", "gpul"})
 @Categories(GpuMarket.CATEGORY)
 @AdditionalPrinterColumn(

@@ -5,12 +5,17 @@ import io.fabric8.kubernetes.api.model.Namespaced;
 import io.fabric8.kubernetes.client.CustomResource;
 import io.fabric8.kubernetes.model.annotation.Categories;
 import io.fabric8.kubernetes.model.annotation.Group;
+import io.fabric8.kubernetes.model.annotation.Plural;
 import io.fabric8.kubernetes.model.annotation.ShortNames;
+import io.fabric8.kubernetes.model.annotation.Singular;
 import io.fabric8.kubernetes.model.annotation.Version;
 
 /** Priced GPU capacity a provider lists on the market, from GpuNodes it owns. */
 @Group(GpuMarket.GROUP)
 @Version(GpuMarket.VERSION)
+// Named, not derived: see ComputeJob.
+@Singular("gpuoffer")
+@Plural("gpuoffers")
 @ShortNames({"go", "gpuo"})
 @Categories(GpuMarket.CATEGORY)
 @AdditionalPrinterColumn(

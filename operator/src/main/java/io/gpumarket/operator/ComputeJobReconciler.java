@@ -102,6 +102,7 @@ public class ComputeJobReconciler implements Reconciler<ComputeJob>, Cleaner<Com
                             .collect(java.util.stream.Collectors.toSet()))
                 .build(),
             context);
+    run.creations().attach(pods, leases);
     return List.of(pods, leases, gpuNodes);
   }
 
@@ -151,7 +152,7 @@ public class ComputeJobReconciler implements Reconciler<ComputeJob>, Cleaner<Com
     // cached copy: when the cache lags this process's previous write, that patch's array indexes
     // land on the wrong condition, or on a path that no longer exists (422 Invalid).
     if (StatusDiff.changed(before, job.getStatus())
-        && !CheckedWrites.updateStatus(context.getClient(), job)) {
+        && !CheckedWrites.updatePrimaryStatus(context, job)) {
       return CheckedWrites.afterConflict(
           context.getClient(),
           job,

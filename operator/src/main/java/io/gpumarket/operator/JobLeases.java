@@ -21,8 +21,10 @@ import java.util.Objects;
  */
 final class JobLeases {
   private final KubernetesClient client;
+  private final OwnCreations creations;
 
-  JobLeases(KubernetesClient client) {
+  JobLeases(KubernetesClient client, OwnCreations creations) {
+    this.creations = creations;
     this.client = client;
   }
 
@@ -80,11 +82,13 @@ final class JobLeases {
     }
     lease.setSpec(ls);
     try {
-      client
-          .resources(GpuLease.class)
-          .inNamespace(job.getMetadata().getNamespace())
-          .resource(lease)
-          .create();
+      creations.lease(
+          job,
+          client
+              .resources(GpuLease.class)
+              .inNamespace(job.getMetadata().getNamespace())
+              .resource(lease)
+              .create());
       return true;
     } catch (KubernetesClientException e) {
       if (e.getCode() != 409) {

@@ -46,11 +46,18 @@ final class JobReplicas {
       org.jboss.logging.Logger.getLogger(JobReplicas.class);
 
   private final KubernetesClient client;
+  private final OwnCreations creations;
   private final JobMemory memory;
   private final JobEnd end;
   private final EventRecorder events;
 
-  JobReplicas(KubernetesClient client, JobMemory memory, JobEnd end, EventRecorder events) {
+  JobReplicas(
+      KubernetesClient client,
+      JobMemory memory,
+      JobEnd end,
+      EventRecorder events,
+      OwnCreations creations) {
+    this.creations = creations;
     this.client = client;
     this.memory = memory;
     this.end = end;
@@ -213,7 +220,9 @@ final class JobReplicas {
           JobPods.build(
               job, s.attempts, replica, kubeNode.get(s.nodes.get(replica)), JobLeases.name(job));
       try {
-        client.pods().inNamespace(job.getMetadata().getNamespace()).resource(pod).create();
+        creations.pod(
+            job,
+            client.pods().inNamespace(job.getMetadata().getNamespace()).resource(pod).create());
         created++;
       } catch (KubernetesClientException e) {
         String quota = refusingQuota(e);

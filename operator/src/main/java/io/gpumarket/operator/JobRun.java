@@ -36,6 +36,7 @@ public class JobRun {
   private final MarketMetrics metrics;
   private final EventRecorder events;
   private final JobMemory memory = new JobMemory();
+  private final OwnCreations creations = new OwnCreations();
   private final ReservedLeaseClaims claims = new ReservedLeaseClaims();
   private final JobLeases leases;
   private final JobEnd end;
@@ -50,10 +51,15 @@ public class JobRun {
           Duration nodeFailureToleration) {
     this.metrics = metrics;
     this.events = events;
-    this.leases = new JobLeases(client);
+    this.leases = new JobLeases(client, creations);
     this.end = new JobEnd(client, leases, memory, claims, events);
-    this.replicas = new JobReplicas(client, memory, end, events);
+    this.replicas = new JobReplicas(client, memory, end, events, creations);
     this.hostLoss = new HostLoss(nodeFailureToleration, memory, end, replicas, events);
+  }
+
+  /** Where the job reconciler's informers hear of the leases and pods this process creates. */
+  OwnCreations creations() {
+    return creations;
   }
 
   /** The lease this job runs on now, counting a reschedule the cache may not show yet. */

@@ -15,6 +15,7 @@ import io.javaoperatorsdk.operator.api.reconciler.Reconciler;
 import io.javaoperatorsdk.operator.api.reconciler.UpdateControl;
 import io.javaoperatorsdk.operator.processing.event.ResourceID;
 import io.javaoperatorsdk.operator.processing.event.source.EventSource;
+import io.javaoperatorsdk.operator.processing.event.source.filter.OnUpdateFilter;
 import io.javaoperatorsdk.operator.processing.event.source.informer.InformerEventSource;
 import java.time.Duration;
 import java.time.Instant;
@@ -35,8 +36,56 @@ import org.eclipse.microprofile.config.inject.ConfigProperty;
 @ControllerConfiguration(
     name = "gpunode",
     generationAwareEventProcessing = false,
-    informer = @Informer(itemStore = LeanCaches.WithoutManagedFields.class))
+    informer =
+        @Informer(
+            itemStore = LeanCaches.WithoutManagedFields.class,
+            onUpdateFilter = GpuNodeReconciler.NeedsALook.class))
 public class GpuNodeReconciler implements Reconciler<GpuNode> {
+  /**
+   * Passes a GpuNode's change when its spec, labels, annotations or deletion changed, or what its
+   * node agent writes (the hardware seen, a challenge's answer). Not the ledger, which binders
+   * write at every bind and release (a hold outliving its lease is swept when that lease's own
+   * event arrives, see {@link #endsHolds}), nor what this reconciler wrote itself (readiness,
+   * uptime, challenges issued), whose echo would only work the same status out again: at size L
+   * these were two node reconciles a bound job, each a copy of the node, for nothing.
+   */
+  public static final class NeedsALook implements OnUpdateFilter<GpuNode> {
+    @Override
+    public boolean accept(GpuNode now, GpuNode before) {
+      var a = now.getMetadata();
+      var b = before.getMetadata();
+      if (!Objects.equals(a.getGeneration(), b.getGeneration())
+          || !Objects.equals(a.getLabels(), b.getLabels())
+          || !Objects.equals(a.getAnnotations(), b.getAnnotations())
+          || !Objects.equals(a.getDeletionTimestamp(), b.getDeletionTimestamp())) {
+        return true;
+      }
+      GpuNodeStatus s = now.getStatus();
+      GpuNodeStatus t = before.getStatus();
+      if (s == null || t == null) {
+        return s != t;
+      }
+      return StatusDiff.changed(s.observed, t.observed)
+          || StatusDiff.changed(
+              s.challenges == null ? null : s.challenges.answer,
+              t.challenges == null ? null : t.challenges.answer);
+    }
+  }
+
+  /**
+   * Whether a lease's change can leave holds to sweep from its nodes' ledgers: it ended or is being
+   * deleted. Its binds, accruals and messages cannot, and each woke the reconcile of every node it
+   * holds.
+   */
+  static boolean endsHolds(GpuLease now, GpuLease before) {
+    return ending(now) && !ending(before);
+  }
+
+  private static boolean ending(GpuLease lease) {
+    return lease.getMetadata().getDeletionTimestamp() != null
+        || ComputeJobReconciler.isFinal(lease);
+  }
+
   private static final org.jboss.logging.Logger LOG =
       org.jboss.logging.Logger.getLogger(GpuNodeReconciler.class);
 
@@ -116,6 +165,8 @@ public class GpuNodeReconciler implements Reconciler<GpuNode> {
     leases =
         new InformerEventSource<>(
             LeanCaches.secondaries(GpuLease.class, GpuNode.class)
+                .withOnAddFilter(GpuNodeReconciler::ending)
+                .withOnUpdateFilter(GpuNodeReconciler::endsHolds)
                 .withSecondaryToPrimaryMapper(
                     lease ->
                         lease.getStatus() == null

@@ -3,14 +3,21 @@ package io.gpumarket.operator;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.fabric8.kubernetes.client.utils.KubernetesSerialization;
+import io.gpumarket.api.v1alpha1.ChallengeAnswer;
+import io.gpumarket.api.v1alpha1.ChallengeStatus;
 import io.gpumarket.api.v1alpha1.GpuAllocation;
+import io.gpumarket.api.v1alpha1.GpuLease;
+import io.gpumarket.api.v1alpha1.GpuLeaseStatus;
 import io.gpumarket.api.v1alpha1.GpuNode;
 import io.gpumarket.api.v1alpha1.GpuNodeGpus;
 import io.gpumarket.api.v1alpha1.GpuNodeSpec;
 import io.gpumarket.api.v1alpha1.GpuNodeStatus;
 import io.gpumarket.api.v1alpha1.GpuOffer;
 import io.gpumarket.api.v1alpha1.GpuOfferStatus;
+import io.gpumarket.api.v1alpha1.IssuedChallenge;
+import io.gpumarket.api.v1alpha1.LeasePhase;
 import io.gpumarket.api.v1alpha1.ObjectRef;
+import io.gpumarket.api.v1alpha1.ObservedHardware;
 import io.gpumarket.api.v1alpha1.Tier;
 import io.gpumarket.api.v1alpha1.UptimeStatus;
 import java.time.Instant;
@@ -102,6 +109,81 @@ class ReconcileTriggersTest {
         1L,
         Instant.parse("2026-11-22T12:00:00Z"));
     assertThat(ComputeJobReconciler.readinessChanged(down, before)).isTrue();
+  }
+
+  private static boolean nodeLooks(Consumer<GpuNode> change) {
+    GpuNode before = node();
+    GpuNode after = JSON.clone(before);
+    change.accept(after);
+    return new GpuNodeReconciler.NeedsALook().accept(after, before);
+  }
+
+  @Test
+  void aNodeIsLookedAtForItsSpecLabelsAndAgentNotForItsLedgerOrWhatItsReconcilerWrote() {
+    assertThat(
+            nodeLooks(
+                n ->
+                    n.getStatus()
+                        .allocations
+                        .add(
+                            new GpuAllocation(
+                                new ObjectRef("team", "l"), "uid", new ObjectRef("p", "o"), 2))))
+        .isFalse();
+    assertThat(nodeLooks(n -> n.getStatus().leasedGpus = 2)).isFalse();
+    assertThat(nodeLooks(n -> n.getStatus().uptime.ratio24h = 0.98)).isFalse();
+    assertThat(
+            nodeLooks(
+                n ->
+                    Conditions.set(
+                        n.getStatus().conditions,
+                        "Ready",
+                        false,
+                        "HeartbeatStale",
+                        "down",
+                        1L,
+                        Instant.EPOCH)))
+        .isFalse();
+    assertThat(
+            nodeLooks(
+                n -> {
+                  n.getStatus().challenges = new ChallengeStatus();
+                  n.getStatus().challenges.issued = new IssuedChallenge();
+                  n.getStatus().challenges.issued.nonce = "abc";
+                }))
+        .isFalse();
+
+    assertThat(nodeLooks(n -> n.getMetadata().setGeneration(2L))).isTrue();
+    assertThat(nodeLooks(n -> n.getMetadata().getLabels().put("zone", "a"))).isTrue();
+    assertThat(nodeLooks(n -> n.getStatus().observed = new ObservedHardware())).isTrue();
+    assertThat(
+            nodeLooks(
+                n -> {
+                  n.getStatus().challenges = new ChallengeStatus();
+                  n.getStatus().challenges.answer = new ChallengeAnswer();
+                  n.getStatus().challenges.answer.nonce = "abc";
+                }))
+        .isTrue();
+  }
+
+  @Test
+  void aNodeHearsOfALeaseWhenItEndsOrIsDeletedNotOfItsBindOrAccruals() {
+    GpuLease pending = new GpuLease();
+    pending.getMetadata().setName("l");
+    pending.setStatus(new GpuLeaseStatus());
+    pending.getStatus().phase = LeasePhase.Pending;
+    GpuLease active = JSON.clone(pending);
+    active.getStatus().phase = LeasePhase.Active;
+    GpuLease accrued = JSON.clone(active);
+    accrued.getStatus().gpuSeconds = 120L;
+    GpuLease released = JSON.clone(accrued);
+    released.getStatus().phase = LeasePhase.Released;
+    GpuLease deleting = JSON.clone(accrued);
+    deleting.getMetadata().setDeletionTimestamp("2026-12-07T06:00:00Z");
+
+    assertThat(GpuNodeReconciler.endsHolds(active, pending)).isFalse();
+    assertThat(GpuNodeReconciler.endsHolds(accrued, active)).isFalse();
+    assertThat(GpuNodeReconciler.endsHolds(released, accrued)).isTrue();
+    assertThat(GpuNodeReconciler.endsHolds(deleting, accrued)).isTrue();
   }
 
   @Test

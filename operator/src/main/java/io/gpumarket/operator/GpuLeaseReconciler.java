@@ -68,9 +68,10 @@ public class GpuLeaseReconciler implements Reconciler<GpuLease>, Cleaner<GpuLeas
   private final Instant processStart = Instant.now();
 
   /**
-   * GPUs of the leases this process made Active and has not seen end, by namespace and lease uid
-   * (see syncQuota): by namespace, since each quota count reads one namespace's and a walk of all
-   * of them at every bind grew with the leases of the whole cluster.
+   * GPUs of the leases this process made Active that the cache does not show Active yet, by
+   * namespace and lease uid (see {@link #activeGpus}): by namespace, since each quota count reads
+   * one namespace's and a walk of all of them at every bind grew with the leases of the whole
+   * cluster.
    */
   private final Map<String, Map<String, Integer>> activeHere = new ConcurrentHashMap<>();
 
@@ -656,25 +657,43 @@ public class GpuLeaseReconciler implements Reconciler<GpuLease>, Cleaner<GpuLeas
     if (ended) {
       forgetActive(ns, uid);
     }
-    quotas.sync(
-        ns,
-        () -> {
-          Map<String, Integer> active = new HashMap<>();
-          leases
-              .byIndex(ACTIVE_INDEX, ns)
-              .forEach(l -> active.put(l.getMetadata().getUid(), l.getSpec().gpus));
-          active.putAll(activeIn(ns));
-          if (ended) {
-            active.remove(uid);
-          } else if (phase == LeasePhase.Active) {
-            active.put(uid, lease.getSpec().gpus);
-          }
-          return active.values().stream().mapToInt(Integer::intValue).sum();
-        });
+    quotas.sync(ns, () -> activeGpus(ns, uid, ended ? null : phase, lease.getSpec().gpus));
   }
 
-  private Map<String, Integer> activeIn(String namespace) {
-    return activeHere.getOrDefault(namespace, Map.of());
+  /**
+   * The GPUs of a namespace's active leases: those the cache shows Active, those this process made
+   * Active that it does not show yet, and the lease reconciled as its phase now says ({@code null}
+   * when it ended). A lease the cache shows is forgotten from {@link #activeHere}, which so holds
+   * only the few binds whose watch events are on their way, not every active lease of the namespace
+   * (at size L a copy of some 220 entries at every lease reconcile).
+   */
+  private int activeGpus(String ns, String uid, LeasePhase phase, int gpus) {
+    Map<String, Integer> here = activeHere.getOrDefault(ns, Map.of());
+    boolean prune = !here.isEmpty();
+    int sum = 0;
+    Integer known = null;
+    for (GpuLease l : leases.byIndex(ACTIVE_INDEX, ns)) {
+      String u = l.getMetadata().getUid();
+      if (prune) {
+        here.remove(u);
+      }
+      if (u.equals(uid)) {
+        known = l.getSpec().gpus;
+      } else {
+        sum += l.getSpec().gpus;
+      }
+    }
+    for (Map.Entry<String, Integer> e : here.entrySet()) {
+      if (e.getKey().equals(uid)) {
+        known = e.getValue();
+      } else {
+        sum += e.getValue();
+      }
+    }
+    if (phase == LeasePhase.Active) {
+      return sum + gpus;
+    }
+    return phase == null || known == null ? sum : sum + known;
   }
 
   // A namespace's map stays when it empties: removing it could lose a put racing with the removal.

@@ -3,7 +3,10 @@ package io.gpumarket.operator;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.fabric8.kubernetes.api.model.ManagedFieldsEntry;
+import io.gpumarket.api.v1alpha1.GpuAllocation;
 import io.gpumarket.api.v1alpha1.GpuNode;
+import io.gpumarket.api.v1alpha1.GpuNodeStatus;
+import io.gpumarket.api.v1alpha1.ObjectRef;
 import org.junit.jupiter.api.Test;
 
 /** The operator's client reads objects without the managedFields a real API server sends. */
@@ -28,6 +31,25 @@ class LeanJsonTest {
     assertThat(node.getMetadata().getResourceVersion()).isEqualTo("42");
     assertThat(node.getMetadata().getLabels()).containsEntry("zone", "eu");
     assertThat(node.getSpec().provider).isEqualTo("acme");
+  }
+
+  @Test
+  void aCopyIsEqualToItsOriginalAsJsonAndSharesNothingWithIt() {
+    var json = LeanJson.serialization();
+    GpuNode node = json.unmarshal(NODE_FROM_SERVER, GpuNode.class);
+    node.setStatus(new GpuNodeStatus());
+    node.getStatus()
+        .allocations
+        .add(new GpuAllocation(new ObjectRef("team", "l"), "uid", new ObjectRef("p", "o"), 2));
+
+    GpuNode copy = json.clone(node);
+    assertThat(copy).isNotSameAs(node).isInstanceOf(GpuNode.class);
+    assertThat(json.asJson(copy)).isEqualTo(json.asJson(node));
+
+    copy.getMetadata().getLabels().put("zone", "us");
+    copy.getStatus().allocations.get(0).gpus = 3;
+    assertThat(node.getMetadata().getLabels()).containsEntry("zone", "eu");
+    assertThat(node.getStatus().allocations.get(0).gpus).isEqualTo(2);
   }
 
   @Test

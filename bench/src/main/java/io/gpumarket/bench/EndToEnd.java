@@ -175,7 +175,11 @@ final class EndToEnd {
           (Map<String, Double>) out.get("writesPerBoundJobByKindBesidesIdle");
       if (perJob != null && !perJob.isEmpty()) {
         out.putAll(
-            new Ceiling(admin, RECONCILE_THREADS, Integer.getInteger("bench.rawWrites", 200))
+            new Ceiling(
+                    admin,
+                    RECONCILE_THREADS,
+                    Integer.getInteger("bench.rawWrites", 200),
+                    Integer.getInteger("bench.rawRounds", 3))
                 .measure(samples, perJob, ((Number) out.get("jobsPerSecond")).doubleValue()));
       }
       out.put("run", true);

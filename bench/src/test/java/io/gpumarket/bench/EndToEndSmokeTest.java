@@ -47,6 +47,17 @@ class EndToEndSmokeTest {
     Map<String, Double> rates = (Map<String, Double>) e2e.get("rawRatesPerSecondByKind");
     assertThat(rates.keySet()).containsAll(perJob.keySet());
     assertThat(rates.values()).allSatisfy(r -> assertThat(r).isFinite().isPositive());
+    // Each kind is replayed in rounds, and the rate kept is their median.
+    @SuppressWarnings("unchecked")
+    Map<String, List<Double>> rounds =
+        (Map<String, List<Double>>) e2e.get("rawRoundRatesPerSecondByKind");
+    assertThat(rounds.keySet()).isEqualTo(rates.keySet());
+    rounds.forEach(
+        (kind, perRound) -> {
+          assertThat(perRound).hasSize(3);
+          List<Double> sorted = perRound.stream().sorted().toList();
+          assertThat(rates.get(kind)).isEqualTo(sorted.get(1));
+        });
     // The timeline ends with every job created and the bound ones bound.
     @SuppressWarnings("unchecked")
     List<Map<String, Object>> timeline = (List<Map<String, Object>>) e2e.get("timeline");

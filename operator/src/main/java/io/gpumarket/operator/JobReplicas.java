@@ -129,7 +129,8 @@ final class JobReplicas {
             now);
       }
     }
-    String refused = createMissing(job, lease, current);
+    Creates creates = createMissing(job, lease, current);
+    String refused = creates.refusedBy();
     if (refused != null) {
       notRunning(
           s,
@@ -191,8 +192,18 @@ final class JobReplicas {
               + " replica(s) running, waiting for the rest to start",
           now);
     }
-    return REFRESH;
+    return creates.contended() ? QUOTA_RETRY : REFRESH;
   }
+
+  /**
+   * What creating a job's missing pods came to.
+   *
+   * @param refusedBy why a ResourceQuota refused one, or null
+   * @param contended whether one was turned away by a conflict that is not its name being taken:
+   *     the API server's quota admission answers 409 when creates in one namespace update the
+   *     quota's usage at the same moment, and that pod was not made
+   */
+  private record Creates(String refusedBy, boolean contended) {}
 
   /** A placed job whose replicas do not all run yet: Scheduled, and why not Running. */
   private static void notRunning(ComputeJobStatus s, String reason, String message, Instant now) {
@@ -209,7 +220,7 @@ final class JobReplicas {
    * and is tried again in a second rather than through the reconcile's error backoff. The message
    * names the quota but not its usage, so that retries of one refusal write the status once.
    */
-  private String createMissing(ComputeJob job, GpuLease lease, List<Pod> current) {
+  private Creates createMissing(ComputeJob job, GpuLease lease, List<Pod> current) {
     ComputeJobStatus s = job.getStatus();
     Map<String, String> kubeNode = new HashMap<>();
     for (NodeAllocation a : lease.getStatus().allocations) {
@@ -217,6 +228,7 @@ final class JobReplicas {
     }
     int created = 0;
     String refused = null;
+    boolean contended = false;
     for (int replica = 0; replica < job.getSpec().replicas; replica++) {
       String name = JobPods.name(job, s.attempts, replica);
       if (current.stream().anyMatch(p -> name.equals(p.getMetadata().getName()))) {
@@ -240,6 +252,12 @@ final class JobReplicas {
         if (e.getCode() != 409) {
           throw e;
         }
+        if (!alreadyExists(e)) {
+          // Taken for "already exists" until 2026-12-07: the pod was never made, and the job
+          // waited for its next look (then 30 s) with none; at size L a few jobs a run did.
+          LOG.debugf("pod %s not created, conflict: %s", name, e.getMessage());
+          contended = true;
+        }
       }
     }
     if (created > 0) {
@@ -262,7 +280,12 @@ final class JobReplicas {
               + s.currency
               + "/h)");
     }
-    return refused;
+    return new Creates(refused, contended);
+  }
+
+  /** Whether a 409 says the name is taken, rather than that something else changed meanwhile. */
+  static boolean alreadyExists(KubernetesClientException e) {
+    return e.getStatus() != null && "AlreadyExists".equals(e.getStatus().getReason());
   }
 
   /**

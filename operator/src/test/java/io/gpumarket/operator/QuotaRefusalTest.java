@@ -94,6 +94,56 @@ class QuotaRefusalTest {
     }
   }
 
+  /**
+   * Answers the first pod create with the 409 kube-apiserver's quota admission gives when another
+   * create in the namespace updated the quota's usage at the same moment: the pod was not made.
+   */
+  static final class ContendedQuota extends StrictCrudDispatcher {
+    final AtomicInteger conflicts = new AtomicInteger(1);
+    volatile long conflictAt;
+    volatile long createdAt;
+
+    @Override
+    public synchronized MockResponse handleCreate(RecordedRequest request) {
+      if (!request.getPath().matches(".*/namespaces/[^/]+/pods(\\?.*)?")) {
+        return super.handleCreate(request);
+      }
+      if (conflicts.getAndDecrement() > 0) {
+        conflictAt = System.nanoTime();
+        return new MockResponse()
+            .setResponseCode(409)
+            .setBody(
+                "{\"kind\":\"Status\",\"apiVersion\":\"v1\",\"status\":\"Failure\",\"reason\":\"Conflict\",\"code\":409,"
+                    + "\"details\":{\"name\":\"gpumarket-gpus\",\"kind\":\"resourcequotas\"},"
+                    + "\"message\":\"Operation cannot be fulfilled on resourcequotas \\\"gpumarket-gpus\\\":"
+                    + " the object has been modified; please apply your changes to the latest version"
+                    + " and try again\"}");
+      }
+      createdAt = System.nanoTime();
+      return super.handleCreate(request);
+    }
+  }
+
+  @Test
+  void aPodTurnedAwayByAConflictOnTheQuotaIsCreatedAgainWithinSeconds() {
+    ContendedQuota quota = new ContendedQuota();
+    try (MockCluster cluster = new MockCluster(quota)) {
+      Fleet fleet = cluster.fleet;
+      fleet.oneH100Host();
+      try (TestOperator operator = TestOperator.start(cluster.client)) {
+        submitTrain(fleet);
+        // Not at the job's next look without an event (minutes): the conflict said nothing of
+        // the pod's name being taken.
+        await()
+            .atMost(Duration.ofSeconds(10))
+            .until(() -> fleet.pods("team-a", "train").size() == 1);
+        assertThat(quota.conflicts.get()).isNegative();
+        assertThat(Duration.ofNanos(quota.createdAt - quota.conflictAt))
+            .isLessThan(Duration.ofSeconds(4));
+      }
+    }
+  }
+
   /** Once the operator has seen the offer, a job of one replica of 4 H100s, "train". */
   private static void submitTrain(Fleet fleet) {
     await()

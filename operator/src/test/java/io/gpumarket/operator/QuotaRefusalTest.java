@@ -22,14 +22,18 @@ import org.junit.jupiter.api.Test;
  */
 class QuotaRefusalTest {
 
-  /** Refuses the first pod creates as kube-apiserver's quota admission words it. */
-  static final class LaggingQuota extends StrictCrudDispatcher {
+  /** Answers the first pod creates with an error the API server gives, then creates them. */
+  static class RefusedPods extends StrictCrudDispatcher {
     final AtomicInteger refusals;
+    private final int code;
+    private final String status;
     volatile long firstRefusedAt;
     volatile long createdAt;
 
-    LaggingQuota(int refusals) {
+    RefusedPods(int refusals, int code, String status) {
       this.refusals = new AtomicInteger(refusals);
+      this.code = code;
+      this.status = status;
     }
 
     @Override
@@ -41,16 +45,40 @@ class QuotaRefusalTest {
         if (firstRefusedAt == 0) {
           firstRefusedAt = System.nanoTime();
         }
-        return new MockResponse()
-            .setResponseCode(403)
-            .setBody(
-                "{\"kind\":\"Status\",\"apiVersion\":\"v1\",\"status\":\"Failure\",\"reason\":\"Forbidden\",\"code\":403,"
-                    + "\"message\":\"pods \\\"train-a1-r0\\\" is forbidden: exceeded quota: gpumarket-gpus,"
-                    + " requested: requests.nvidia.com/gpu=4, used: requests.nvidia.com/gpu=0,"
-                    + " limited: requests.nvidia.com/gpu=0\"}");
+        return new MockResponse().setResponseCode(code).setBody(status);
       }
       createdAt = System.nanoTime();
       return super.handleCreate(request);
+    }
+  }
+
+  /** Refuses the first pod creates as kube-apiserver's quota admission words it. */
+  static final class LaggingQuota extends RefusedPods {
+    LaggingQuota(int refusals) {
+      super(
+          refusals,
+          403,
+          "{\"kind\":\"Status\",\"apiVersion\":\"v1\",\"status\":\"Failure\",\"reason\":\"Forbidden\",\"code\":403,"
+              + "\"message\":\"pods \\\"train-a1-r0\\\" is forbidden: exceeded quota: gpumarket-gpus,"
+              + " requested: requests.nvidia.com/gpu=4, used: requests.nvidia.com/gpu=0,"
+              + " limited: requests.nvidia.com/gpu=0\"}");
+    }
+  }
+
+  /**
+   * Answers the first pod create with the 409 kube-apiserver's quota admission gives when another
+   * create in the namespace updated the quota's usage at the same moment: the pod was not made.
+   */
+  static final class ContendedQuota extends RefusedPods {
+    ContendedQuota() {
+      super(
+          1,
+          409,
+          "{\"kind\":\"Status\",\"apiVersion\":\"v1\",\"status\":\"Failure\",\"reason\":\"Conflict\",\"code\":409,"
+              + "\"details\":{\"name\":\"gpumarket-gpus\",\"kind\":\"resourcequotas\"},"
+              + "\"message\":\"Operation cannot be fulfilled on resourcequotas \\\"gpumarket-gpus\\\":"
+              + " the object has been modified; please apply your changes to the latest version"
+              + " and try again\"}");
     }
   }
 
@@ -94,36 +122,6 @@ class QuotaRefusalTest {
     }
   }
 
-  /**
-   * Answers the first pod create with the 409 kube-apiserver's quota admission gives when another
-   * create in the namespace updated the quota's usage at the same moment: the pod was not made.
-   */
-  static final class ContendedQuota extends StrictCrudDispatcher {
-    final AtomicInteger conflicts = new AtomicInteger(1);
-    volatile long conflictAt;
-    volatile long createdAt;
-
-    @Override
-    public synchronized MockResponse handleCreate(RecordedRequest request) {
-      if (!request.getPath().matches(".*/namespaces/[^/]+/pods(\\?.*)?")) {
-        return super.handleCreate(request);
-      }
-      if (conflicts.getAndDecrement() > 0) {
-        conflictAt = System.nanoTime();
-        return new MockResponse()
-            .setResponseCode(409)
-            .setBody(
-                "{\"kind\":\"Status\",\"apiVersion\":\"v1\",\"status\":\"Failure\",\"reason\":\"Conflict\",\"code\":409,"
-                    + "\"details\":{\"name\":\"gpumarket-gpus\",\"kind\":\"resourcequotas\"},"
-                    + "\"message\":\"Operation cannot be fulfilled on resourcequotas \\\"gpumarket-gpus\\\":"
-                    + " the object has been modified; please apply your changes to the latest version"
-                    + " and try again\"}");
-      }
-      createdAt = System.nanoTime();
-      return super.handleCreate(request);
-    }
-  }
-
   @Test
   void aPodTurnedAwayByAConflictOnTheQuotaIsCreatedAgainWithinSeconds() {
     ContendedQuota quota = new ContendedQuota();
@@ -137,8 +135,8 @@ class QuotaRefusalTest {
         await()
             .atMost(Duration.ofSeconds(10))
             .until(() -> fleet.pods("team-a", "train").size() == 1);
-        assertThat(quota.conflicts.get()).isNegative();
-        assertThat(Duration.ofNanos(quota.createdAt - quota.conflictAt))
+        assertThat(quota.refusals.get()).isNegative();
+        assertThat(Duration.ofNanos(quota.createdAt - quota.firstRefusedAt))
             .isLessThan(Duration.ofSeconds(4));
       }
     }

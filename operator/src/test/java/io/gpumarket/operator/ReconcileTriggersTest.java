@@ -53,39 +53,46 @@ class ReconcileTriggersTest {
     return n;
   }
 
-  private static boolean changes(Consumer<GpuNode> change) {
+  /** Whether a filter of GpuNode updates passes a change made to a copy of {@link #node()}. */
+  private static boolean passes(
+      java.util.function.BiPredicate<GpuNode, GpuNode> filter, Consumer<GpuNode> change) {
     GpuNode before = node();
     GpuNode after = JSON.clone(before);
     change.accept(after);
-    return GpuOfferReconciler.changesWhatOffersShow(after, before);
+    return filter.test(after, before);
   }
+
+  private static boolean changes(Consumer<GpuNode> change) {
+    return passes(GpuOfferReconciler::changesWhatOffersShow, change);
+  }
+
+  /** A lease's hold of 2 GPUs added to the node's ledger. */
+  private static final Consumer<GpuNode> HELD =
+      n ->
+          n.getStatus()
+              .allocations
+              .add(
+                  new GpuAllocation(new ObjectRef("team", "l"), "uid", new ObjectRef("p", "o"), 2));
+
+  /** The node's Ready condition turned False. */
+  private static final Consumer<GpuNode> DOWN =
+      n ->
+          Conditions.set(
+              n.getStatus().conditions,
+              "Ready",
+              false,
+              "HeartbeatStale",
+              "down",
+              1L,
+              Instant.EPOCH);
 
   @Test
   void uptimeAndChallengesDoNotReachTheOffersHoldsHealthAndLabelsDo() {
     assertThat(changes(n -> n.getStatus().uptime.ratio24h = 0.98)).isFalse();
     assertThat(changes(n -> n.getStatus().lastHeartbeatTime = "2026-11-22T12:00:00Z")).isFalse();
-    assertThat(
-            changes(
-                n ->
-                    n.getStatus()
-                        .allocations
-                        .add(
-                            new GpuAllocation(
-                                new ObjectRef("team", "l"), "uid", new ObjectRef("p", "o"), 2))))
-        .isTrue();
+    assertThat(changes(HELD)).isTrue();
     assertThat(changes(n -> n.getStatus().allocatableGpus = 3)).isTrue();
-    assertThat(
-            changes(
-                n ->
-                    Conditions.set(
-                        n.getStatus().conditions,
-                        "Ready",
-                        false,
-                        "HeartbeatStale",
-                        "down",
-                        1L,
-                        Instant.EPOCH)))
-        .isTrue();
+    assertThat(changes(DOWN)).isTrue();
     assertThat(changes(n -> n.getMetadata().getLabels().put("zone", "a"))).isTrue();
     assertThat(changes(n -> n.getMetadata().setGeneration(2L))).isTrue();
   }
@@ -94,9 +101,7 @@ class ReconcileTriggersTest {
   void jobsHearOfTheirNodesReadinessNotOfTheirLedgerOrUptime() {
     GpuNode before = node();
     GpuNode held = JSON.clone(before);
-    held.getStatus()
-        .allocations
-        .add(new GpuAllocation(new ObjectRef("team", "l"), "uid", new ObjectRef("p", "o"), 2));
+    HELD.accept(held);
     held.getStatus().uptime.ratio24h = 0.5;
     assertThat(ComputeJobReconciler.readinessChanged(held, before)).isFalse();
     GpuNode down = JSON.clone(before);
@@ -112,37 +117,15 @@ class ReconcileTriggersTest {
   }
 
   private static boolean nodeLooks(Consumer<GpuNode> change) {
-    GpuNode before = node();
-    GpuNode after = JSON.clone(before);
-    change.accept(after);
-    return new GpuNodeReconciler.NeedsALook().accept(after, before);
+    return passes(new GpuNodeReconciler.NeedsALook()::accept, change);
   }
 
   @Test
   void aNodeIsLookedAtForItsSpecLabelsAndAgentNotForItsLedgerOrWhatItsReconcilerWrote() {
-    assertThat(
-            nodeLooks(
-                n ->
-                    n.getStatus()
-                        .allocations
-                        .add(
-                            new GpuAllocation(
-                                new ObjectRef("team", "l"), "uid", new ObjectRef("p", "o"), 2))))
-        .isFalse();
+    assertThat(nodeLooks(HELD)).isFalse();
     assertThat(nodeLooks(n -> n.getStatus().leasedGpus = 2)).isFalse();
     assertThat(nodeLooks(n -> n.getStatus().uptime.ratio24h = 0.98)).isFalse();
-    assertThat(
-            nodeLooks(
-                n ->
-                    Conditions.set(
-                        n.getStatus().conditions,
-                        "Ready",
-                        false,
-                        "HeartbeatStale",
-                        "down",
-                        1L,
-                        Instant.EPOCH)))
-        .isFalse();
+    assertThat(nodeLooks(DOWN)).isFalse();
     assertThat(
             nodeLooks(
                 n -> {

@@ -30,12 +30,16 @@ final class CheckedWrites {
 
   /** Writes the status; false when someone changed the object since it was read (409). */
   static boolean updateStatus(KubernetesClient client, HasMetadata resource) {
+    return written(client, resource) != null;
+  }
+
+  /** The object as the status write left it, or null on a 409. */
+  private static <T extends HasMetadata> T written(KubernetesClient client, T resource) {
     try {
-      client.resource(resource).updateStatus();
-      return true;
+      return client.resource(resource).updateStatus();
     } catch (KubernetesClientException e) {
       if (e.getCode() == 409) {
-        return false;
+        return null;
       }
       throw e;
     }
@@ -48,14 +52,9 @@ final class CheckedWrites {
    * it, which would conflict and cost a read and a second write.
    */
   static <P extends HasMetadata> boolean updatePrimaryStatus(Context<P> context, P primary) {
-    P written;
-    try {
-      written = context.getClient().resource(primary).updateStatus();
-    } catch (KubernetesClientException e) {
-      if (e.getCode() == 409) {
-        return false;
-      }
-      throw e;
+    P written = written(context.getClient(), primary);
+    if (written == null) {
+      return false;
     }
     context
         .eventSourceRetriever()

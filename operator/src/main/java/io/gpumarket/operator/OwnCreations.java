@@ -1,5 +1,6 @@
 package io.gpumarket.operator;
 
+import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.gpumarket.api.v1alpha1.ComputeJob;
 import io.gpumarket.api.v1alpha1.GpuLease;
@@ -25,14 +26,15 @@ final class OwnCreations {
   }
 
   void pod(ComputeJob job, Pod created) {
-    var source = pods;
-    if (source != null && created != null) {
-      source.handleRecentResourceCreate(ResourceID.fromResource(job), created);
-    }
+    handOver(pods, job, created);
   }
 
   void lease(ComputeJob job, GpuLease created) {
-    var source = leases;
+    handOver(leases, job, created);
+  }
+
+  private static <R extends HasMetadata> void handOver(
+      InformerEventSource<R, ComputeJob> source, ComputeJob job, R created) {
     if (source != null && created != null) {
       source.handleRecentResourceCreate(ResourceID.fromResource(job), created);
     }

@@ -264,23 +264,18 @@ final class EndToEnd {
     out.put("bindSpanSeconds", seconds);
     out.put("bestMinuteJobsPerSecond", bestWindow(waveBound.values(), 60_000_000_000L));
     out.put("runShorterThanOneMinute", seconds < 60);
-    long[] waits =
-        waveBound.entrySet().stream()
-            .mapToLong(e -> e.getValue() - created.get(e.getKey()))
-            .sorted()
-            .toArray();
+    Map<String, Long> waitByJob = new HashMap<>();
+    waveBound.forEach((job, at) -> waitByJob.put(job, at - created.get(job)));
+    long[] waits = waitByJob.values().stream().mapToLong(Long::longValue).sorted().toArray();
     out.put("bindP50S", CoreBench.percentile(waits, waits.length, 0.5) / 1e9);
     out.put("bindP90S", CoreBench.percentile(waits, waits.length, 0.9) / 1e9);
     out.put("bindP99S", CoreBench.percentile(waits, waits.length, 0.99) / 1e9);
     // Named, so that a run's tail can be looked into on the cluster it ran on.
     Map<String, Double> slowest = new LinkedHashMap<>();
-    waveBound.entrySet().stream()
-        .sorted(
-            java.util.Comparator.comparingLong(
-                    (Map.Entry<String, Long> e) -> e.getValue() - created.get(e.getKey()))
-                .reversed())
+    waitByJob.entrySet().stream()
+        .sorted(Map.Entry.<String, Long>comparingByValue().reversed())
         .limit(5)
-        .forEach(e -> slowest.put(e.getKey(), (e.getValue() - created.get(e.getKey())) / 1e9));
+        .forEach(e -> slowest.put(e.getKey(), e.getValue() / 1e9));
     out.put("slowestBinds", slowest);
     Map<String, Long> writesByKind = new TreeMap<>();
     Map<String, Long> readsByKind = new TreeMap<>();

@@ -79,6 +79,7 @@ final class Ceiling {
     Map<String, Double> rates = new TreeMap<>();
     Map<String, List<Double>> roundRates = new TreeMap<>();
     double secondsPerJob = 0;
+    Map<String, Double> hostPerJob = new TreeMap<>();
     long replayed = 0;
     double replaySeconds = 0;
     for (var e : perJob.entrySet()) {
@@ -88,6 +89,8 @@ final class Ceiling {
       }
       ApiCounter.Sample s = samples.get(0);
       List<Double> perSecond = new ArrayList<>();
+      HostCpu.Snapshot hostBefore = HostCpu.take();
+      int ok = 0;
       for (int round = 0; round < rounds; round++) {
         Rate rate = replay(s, round);
         if (rate == null || rate.ok() == 0) {
@@ -98,6 +101,7 @@ final class Ceiling {
           break;
         }
         perSecond.add(rate.perSecond());
+        ok += rate.ok();
         replayed += rate.ok();
         replaySeconds += rate.seconds();
       }
@@ -105,6 +109,9 @@ final class Ceiling {
         rates.put(e.getKey(), Double.NaN);
         continue;
       }
+      double writesPerJob = e.getValue();
+      HostCpu.msPerJob(hostBefore, HostCpu.take(), BENCHMARK, ok)
+          .forEach((name, ms) -> hostPerJob.merge(name, ms * writesPerJob, Double::sum));
       roundRates.put(e.getKey(), perSecond);
       double median = median(perSecond);
       rates.put(e.getKey(), median);
@@ -118,8 +125,19 @@ final class Ceiling {
     double ceiling = 1 / secondsPerJob;
     out.put("ceilingJobsPerSecond", ceiling);
     out.put("fractionOfCeiling", jobsPerSecond / ceiling);
+    // The host's CPU the replay spent per write, times the writes of a job: what the ceiling
+    // counts for a job, to set beside what the wave spent (hostCpuMsPerJob). The replaying
+    // client is the benchmark's JVM.
+    Map<String, Double> sorted = new LinkedHashMap<>();
+    hostPerJob.entrySet().stream()
+        .sorted(Map.Entry.<String, Double>comparingByValue().reversed())
+        .forEach(e -> sorted.put(e.getKey(), e.getValue()));
+    out.put("ceilingHostCpuMsPerJob", sorted);
     return out;
   }
+
+  private static final Map<Long, String> BENCHMARK =
+      Map.of(ProcessHandle.current().pid(), "benchmark");
 
   /** The middle value, or the mean of the two middle ones. */
   static double median(List<Double> values) {

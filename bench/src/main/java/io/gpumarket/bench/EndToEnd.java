@@ -207,6 +207,7 @@ final class EndToEnd {
       throws Exception {
     Map<String, Object> out = new LinkedHashMap<>();
     OperatorJvm.Counts before = operator.counts();
+    HostCpu.Snapshot hostBefore = HostCpu.take();
 
     long start = System.nanoTime();
     AtomicInteger createdSoFar = new AtomicInteger();
@@ -240,6 +241,7 @@ final class EndToEnd {
         });
     long end = System.nanoTime();
     OperatorJvm.Counts after = operator.counts();
+    HostCpu.Snapshot hostAfter = HostCpu.take();
     long cpu = after.cpuNanos() - before.cpuNanos();
     Map<String, Long> requests = ApiCounter.minus(after.requests(), before.requests());
     Map<String, Long> reconcileCounts = ApiCounter.minus(after.reconciles(), before.reconciles());
@@ -327,6 +329,16 @@ final class EndToEnd {
         reconcileCounts.values().stream().mapToLong(Long::longValue).sum() / (double) jobs.size());
     out.put("cpuMsPerJob", cpu / 1e6 / Math.max(1, nBound));
     out.put("cpuNote", "process CPU of the operator's JVM alone");
+    out.put("operatorCores", cpu / 1e9 / runSeconds);
+    // The machine's CPU per job and where it went, when the cluster runs on this host: how far a
+    // cheaper operator could move the rate, with the rest's share beside it.
+    out.put(
+        "hostCpuMsPerJob",
+        HostCpu.msPerJob(
+            hostBefore,
+            hostAfter,
+            Map.of(operator.pid(), "operator", ProcessHandle.current().pid(), "benchmark"),
+            nBound));
     // What the operator spent at rest, on the fleet's upkeep, during as long a time, taken off.
     out.put(
         "cpuMsPerJobBesidesIdle",

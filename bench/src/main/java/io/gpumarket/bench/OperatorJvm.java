@@ -84,6 +84,11 @@ final class OperatorJvm implements AutoCloseable {
     this.commands = new PrintWriter(process.getOutputStream(), true, StandardCharsets.UTF_8);
   }
 
+  /** The operator's process id. */
+  long pid() {
+    return process.pid();
+  }
+
   /** Starts the operator against the API server at {@code masterUrl}, or that of a kubeconfig. */
   static OperatorJvm start(String masterUrl, String kubeconfig) throws IOException {
     String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();

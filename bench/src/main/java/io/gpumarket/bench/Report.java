@@ -253,6 +253,26 @@ final class Report {
         names,
         "CPU ms per job (besides the idle fleet's upkeep)",
         r -> withBesides("%.1f", r, "cpuMsPerJob", "cpuMsPerJobBesidesIdle"));
+    // On a cluster on this host: the operator's share of the machine bounds what a cheaper
+    // operator could gain; the JSON breaks the rest down by process.
+    row(
+        rows,
+        sizes,
+        names,
+        "operator cores; machine CPU ms per job: wave (operator's), replay",
+        r -> {
+          Object wave = get(r, "e2e", "hostCpuMsPerJob");
+          Object replay = get(r, "e2e", "ceilingHostCpuMsPerJob");
+          String waved =
+              wave instanceof Map<?, ?> m && m.get("machine") != null
+                  ? fmt("%.0f", m.get("machine")) + " (" + fmt("%.0f", m.get("operator")) + ")"
+                  : "-";
+          String replayed =
+              replay instanceof Map<?, ?> m && m.get("machine") != null
+                  ? fmt("%.0f", m.get("machine"))
+                  : "-";
+          return fmt("%.2f", get(r, "e2e", "operatorCores")) + "; " + waved + ", " + replayed;
+        });
     // Elapsed, as the JVM counts it: on busy cores a compiler thread also waits, so it bounds the
     // compiling's share of the CPU from above.
     row(

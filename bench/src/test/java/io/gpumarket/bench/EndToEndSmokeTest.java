@@ -82,6 +82,21 @@ class EndToEndSmokeTest {
     assertThat(cpu).isPositive();
     assertThat(((Number) e2e.get("idleOperatorCores")).doubleValue()).isNotNegative();
     assertThat(((Number) e2e.get("cpuMsPerJobBesidesIdle")).doubleValue()).isBetween(0.0, cpu);
+    // The mock server runs in the benchmark's JVM, all on this host: the machine's CPU per job
+    // holds the operator's, counted from /proc as the JVM counts it.
+    @SuppressWarnings("unchecked")
+    Map<String, Double> host = (Map<String, Double>) e2e.get("hostCpuMsPerJob");
+    if (java.nio.file.Files.isReadable(java.nio.file.Path.of("/proc/self/stat"))) {
+      assertThat(host.get("operator"))
+          .isCloseTo(cpu, org.assertj.core.data.Offset.offset(cpu / 4 + 1));
+      assertThat(host.get("machine")).isGreaterThan(host.get("operator") * 0.9);
+      assertThat(host).containsKey("benchmark");
+      // The replay, through the mock server in the benchmark's JVM, spent CPU there.
+      @SuppressWarnings("unchecked")
+      Map<String, Double> replay = (Map<String, Double>) e2e.get("ceilingHostCpuMsPerJob");
+      assertThat(replay.get("benchmark")).isPositive();
+      assertThat(replay.get("machine")).isGreaterThan(replay.get("benchmark") * 0.9);
+    }
     // A fresh JVM compiles as it first binds: the count is the operator's, and part of its CPU.
     assertThat(((Number) e2e.get("jitCompileMsPerJob")).doubleValue()).isPositive();
     @SuppressWarnings("unchecked")

@@ -1,0 +1,121 @@
+package io.gpumarket.bench;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.stream.Stream;
+
+/**
+ * CPU time of this host's processes, from {@code /proc}: where a wave's cores went besides the
+ * operator, when the API server, etcd and the controllers run on the same machine (as {@code
+ * e2e/bin/kube.sh} starts them). The operator's share of the machine says how far a cheaper
+ * operator could move the end-to-end rate; the rest is work its ceiling does not count, such as the
+ * tenant's job creates, the watches and the controller manager.
+ *
+ * <p>Ticks are Linux's {@code USER_HZ}, 100 a second on every architecture Java runs on. A process
+ * that ended between two snapshots is not counted; one that began is counted from its start.
+ * Elsewhere than Linux the snapshots are empty and so is the breakdown.
+ */
+final class HostCpu {
+  private static final double MS_PER_TICK = 10.0;
+
+  /** CPU ticks by process id and each process's command name, and the machine's busy ticks. */
+  record Snapshot(Map<Long, Long> ticks, Map<Long, String> names, long machineBusy) {}
+
+  private HostCpu() {}
+
+  /** The CPU of every process of this machine now. */
+  static Snapshot take() {
+    return take(Path.of("/proc"));
+  }
+
+  /** The CPU of every process now, from {@code proc}, a copy of {@code /proc}'s layout. */
+  static Snapshot take(Path proc) {
+    Map<Long, Long> ticks = new HashMap<>();
+    Map<Long, String> names = new HashMap<>();
+    try (Stream<Path> entries = Files.list(proc)) {
+      entries.forEach(
+          p -> {
+            String pid = p.getFileName().toString();
+            if (!pid.chars().allMatch(Character::isDigit)) {
+              return;
+            }
+            try {
+              String stat = Files.readString(p.resolve("stat"));
+              // The command name is in parentheses and may hold spaces and parentheses itself.
+              int open = stat.indexOf('(');
+              int close = stat.lastIndexOf(')');
+              String[] rest = stat.substring(close + 2).split(" ");
+              // After the name: state, then 10 fields up to utime and stime (fields 14, 15).
+              long cpu = Long.parseLong(rest[11]) + Long.parseLong(rest[12]);
+              ticks.put(Long.parseLong(pid), cpu);
+              names.put(Long.parseLong(pid), stat.substring(open + 1, close));
+            } catch (IOException | RuntimeException e) {
+              // It ended while being read, or is not ours to read.
+            }
+          });
+    } catch (IOException e) {
+      return new Snapshot(Map.of(), Map.of(), 0);
+    }
+    return new Snapshot(ticks, names, machineBusy(proc.resolve("stat")));
+  }
+
+  /** Busy ticks of all CPUs since boot (all but idle and iowait); 0 where unreadable. */
+  private static long machineBusy(Path stat) {
+    try {
+      String[] f = Files.readAllLines(stat).get(0).trim().split("\\s+");
+      long busy = 0;
+      for (int i = 1; i < f.length && i <= 8; i++) {
+        if (i != 4 && i != 5) {
+          busy += Long.parseLong(f[i]);
+        }
+      }
+      return busy;
+    } catch (IOException | RuntimeException e) {
+      return 0;
+    }
+  }
+
+  /**
+   * Milliseconds of CPU per job between two snapshots, by process: the ones in {@code labels} (by
+   * pid) under their label, the others by command name, those of one name summed; largest first,
+   * those under 0.1 ms a job left out but counted in {@code machine} (all the CPUs' busy time) and
+   * {@code others}.
+   */
+  static Map<String, Double> msPerJob(
+      Snapshot before, Snapshot after, Map<Long, String> labels, int jobs) {
+    Map<String, Long> byName = new TreeMap<>();
+    after
+        .ticks()
+        .forEach(
+            (pid, t) -> {
+              String name = labels.getOrDefault(pid, after.names().get(pid));
+              long since =
+                  name.equals(labels.getOrDefault(pid, before.names().get(pid)))
+                      ? t - before.ticks().getOrDefault(pid, 0L)
+                      : t;
+              byName.merge(name, since, Long::sum);
+            });
+    double per = MS_PER_TICK / Math.max(1, jobs);
+    Map<String, Double> out = new LinkedHashMap<>();
+    double machine = (after.machineBusy() - before.machineBusy()) * per;
+    out.put("machine", machine);
+    double named = 0;
+    for (var e :
+        byName.entrySet().stream()
+            .sorted(Map.Entry.<String, Long>comparingByValue().reversed())
+            .toList()) {
+      double ms = e.getValue() * per;
+      if (ms >= 0.1) {
+        out.put(e.getKey(), ms);
+        named += ms;
+      }
+    }
+    out.put("others", Math.max(0, machine - named));
+    return out;
+  }
+}

@@ -1,0 +1,103 @@
+package io.gpumarket.bench;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class HostCpuTest {
+  @TempDir Path proc;
+
+  @Test
+  void splitsTheMachinesCpuPerJobByProcessNamingTheLabelledOnes() throws IOException {
+    machine(1000);
+    process(10, "kube-apiserver", 100, 50);
+    process(11, "java", 40, 10);
+    process(12, "java", 5, 5);
+    process(13, "etcd", 30, 0);
+    HostCpu.Snapshot before = HostCpu.take(proc);
+
+    machine(1500);
+    process(10, "kube-apiserver", 250, 100); // +200 ticks
+    process(11, "java", 100, 30); // the operator: +80
+    process(12, "java", 15, 5); // the benchmark: +10
+    Files.delete(proc.resolve("13/stat")); // etcd ended: not counted
+    Files.delete(proc.resolve("13"));
+    process(14, "my (odd) name", 3, 2); // began in between: counted from its start
+    HostCpu.Snapshot after = HostCpu.take(proc);
+
+    Map<String, Double> perJob =
+        HostCpu.msPerJob(before, after, Map.of(11L, "operator", 12L, "benchmark"), 10);
+
+    // 500 busy ticks of 10 ms over 10 jobs.
+    assertThat(perJob)
+        .containsEntry("machine", 500.0)
+        .containsEntry("kube-apiserver", 200.0)
+        .containsEntry("operator", 80.0)
+        .containsEntry("benchmark", 10.0)
+        .containsEntry("my (odd) name", 5.0)
+        .containsEntry("others", 205.0)
+        .doesNotContainKeys("etcd", "java");
+    assertThat(perJob.keySet())
+        .containsExactly(
+            "machine", "kube-apiserver", "operator", "benchmark", "my (odd) name", "others");
+  }
+
+  @Test
+  void aPidTakenByAnotherProgramIsCountedFromItsStart() throws IOException {
+    machine(0);
+    process(20, "old", 500, 0);
+    HostCpu.Snapshot before = HostCpu.take(proc);
+    machine(100);
+    process(20, "new", 7, 3);
+
+    assertThat(HostCpu.msPerJob(before, HostCpu.take(proc), Map.of(), 1))
+        .containsEntry("new", 100.0);
+  }
+
+  @Test
+  void readsThisMachinesOwnProcesses() {
+    Path real = Path.of("/proc/self/stat");
+    assumeTrue(Files.isReadable(real), "Linux's /proc");
+    HostCpu.Snapshot before = HostCpu.take(Path.of("/proc"));
+    long until = System.nanoTime() + 300_000_000L;
+    long spin = 0;
+    while (System.nanoTime() < until) {
+      spin += Long.numberOfTrailingZeros(spin + System.nanoTime());
+    }
+    HostCpu.Snapshot after = HostCpu.take(Path.of("/proc"));
+
+    Map<String, Double> perJob =
+        HostCpu.msPerJob(before, after, Map.of(ProcessHandle.current().pid(), "this test"), 1);
+
+    // 300 ms spun on one core, give or take the tick and the scheduler.
+    assertThat(perJob.get("this test")).as("spun %d", spin).isBetween(200.0, 2000.0);
+    assertThat(perJob.get("machine")).isGreaterThanOrEqualTo(perJob.get("this test") - 20);
+  }
+
+  private void machine(long busy) throws IOException {
+    // user nice system idle iowait irq softirq steal: idle and iowait are not busy.
+    Files.writeString(
+        proc.resolve("stat"),
+        "cpu  " + (busy - 30) + " 10 20 9999 77 0 0 0 0 0\ncpu0 1 2 3 4 5 6 7 8 9 10\n");
+  }
+
+  private void process(long pid, String name, long utime, long stime) throws IOException {
+    Path dir = Files.createDirectories(proc.resolve(Long.toString(pid)));
+    Files.writeString(
+        dir.resolve("stat"),
+        pid
+            + " ("
+            + name
+            + ") S 1 1 1 0 -1 4194560 100 0 0 0 "
+            + utime
+            + " "
+            + stime
+            + " 0 0 20 0 12 0 100 1000 50 18446744073709551615\n");
+  }
+}

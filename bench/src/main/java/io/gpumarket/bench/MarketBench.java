@@ -28,6 +28,11 @@ public final class MarketBench {
   private MarketBench() {}
 
   public static void main(String... args) throws Exception {
+    // The operator's classes bring JBoss's log manager, which complains at its first use when the
+    // JVM's logging was not handed to it first (as Quarkus, and the operator's own JVM, do).
+    if (System.getProperty("java.util.logging.manager") == null) {
+      System.setProperty("java.util.logging.manager", "org.jboss.logmanager.LogManager");
+    }
     List<String> flags = Arrays.asList(args);
     String sizeArg = option(flags, "--size", "S,M");
     List<String> sizes =

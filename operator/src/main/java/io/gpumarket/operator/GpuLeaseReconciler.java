@@ -77,6 +77,10 @@ public class GpuLeaseReconciler implements Reconciler<GpuLease>, Cleaner<GpuLeas
 
   private IndexerResourceCache<GpuLease> leases;
   private InformerEventSource<GpuNode, GpuLease> nodes;
+
+  /** The store of {@link #nodes}' informer, listed at every bind. */
+  private LeanCaches.Listed<GpuNode> nodeStore;
+
   private InformerEventSource<GpuOffer, GpuLease> offers;
   private InformerEventSource<Namespace, GpuLease> namespaces;
 
@@ -119,9 +123,11 @@ public class GpuLeaseReconciler implements Reconciler<GpuLease>, Cleaner<GpuLeas
                 ? List.of(l.getMetadata().getNamespace())
                 : List.of());
     caches.registerLeases(leases);
+    nodeStore = new LeanCaches.Listed<>();
     nodes =
         new InformerEventSource<>(
             LeanCaches.secondaries(GpuNode.class, GpuLease.class)
+                .withItemStore(nodeStore)
                 .withSecondaryToPrimaryMapper(n -> pendingLeases(null))
                 .withOnUpdateFilter(GpuLeaseReconciler::mayHelpPendingLeases)
                 .build(),
@@ -243,7 +249,7 @@ public class GpuLeaseReconciler implements Reconciler<GpuLease>, Cleaner<GpuLeas
 
         @Override
         public Collection<GpuNode> nodes() {
-          return own.overlay(nodes.list().toList(), this::node);
+          return own.overlay(nodeStore.all(), this::node);
         }
 
         @Override

@@ -5,6 +5,12 @@ import io.fabric8.kubernetes.client.informers.cache.BasicItemStore;
 import io.fabric8.kubernetes.client.informers.cache.Cache;
 import io.javaoperatorsdk.operator.api.config.informer.InformerEventSourceConfiguration;
 import io.javaoperatorsdk.operator.processing.event.source.PrimaryToSecondaryMapper;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Collections;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
 import java.util.Set;
 
 /**
@@ -44,7 +50,7 @@ final class LeanCaches {
    * leaves them out keeps the server's record unchanged. The operator's own client does not read
    * them at all ({@link LeanJson}); this store keeps a cache lean under a client built without it.
    */
-  public static final class WithoutManagedFields<R extends HasMetadata> extends BasicItemStore<R> {
+  public static class WithoutManagedFields<R extends HasMetadata> extends BasicItemStore<R> {
     public WithoutManagedFields() {
       super(Cache::metaNamespaceKeyFunc);
     }
@@ -55,6 +61,65 @@ final class LeanCaches {
         obj.getMetadata().setManagedFields(null);
       }
       return super.put(key, obj);
+    }
+  }
+
+  /**
+   * A {@link WithoutManagedFields} store that also keeps its objects in one list for a reader that
+   * takes all of them often ({@link #all}): the market reads every GpuNode at each bind, and a
+   * listing of the informer walked its map into a new list each time (5,000 nodes at size L: 7–10%
+   * of the operator's CPU samples). The list is copied once after a change and shared until the
+   * next. Each object keeps its place in it (a removed one's goes to the last), so that a reader
+   * comparing it with the list before by position finds the same objects where nothing changed. The
+   * informer puts and removes objects one at a time; the lock keeps the list in step with the map
+   * for readers on other threads.
+   */
+  static final class Listed<R extends HasMetadata> extends WithoutManagedFields<R> {
+    private final Map<String, Integer> slots = new HashMap<>();
+    private final List<String> keys = new ArrayList<>();
+    private final List<R> items = new ArrayList<>();
+    private List<R> listed = List.of();
+
+    @Override
+    public synchronized R put(String key, R obj) {
+      R before = super.put(key, obj);
+      Integer slot = slots.putIfAbsent(key, items.size());
+      if (slot == null) {
+        keys.add(key);
+        items.add(obj);
+      } else {
+        items.set(slot, obj);
+      }
+      listed = null;
+      return before;
+    }
+
+    @Override
+    public synchronized R remove(String key) {
+      R before = super.remove(key);
+      Integer slot = slots.remove(key);
+      if (slot != null) {
+        int last = items.size() - 1;
+        if (slot != last) {
+          keys.set(slot, keys.get(last));
+          items.set(slot, items.get(last));
+          slots.put(keys.get(slot), slot);
+        }
+        keys.remove(last);
+        items.remove(last);
+        listed = null;
+      }
+      return before;
+    }
+
+    /** Every object of the store, unmodifiable; the same list until the store changes. */
+    synchronized List<R> all() {
+      if (listed == null) {
+        @SuppressWarnings("unchecked")
+        R[] copy = (R[]) items.toArray(new HasMetadata[0]);
+        listed = Collections.unmodifiableList(Arrays.asList(copy));
+      }
+      return listed;
     }
   }
 }

@@ -1,6 +1,7 @@
 package io.gpumarket.operator;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
 import io.fabric8.kubernetes.api.model.FieldsV1;
@@ -73,5 +74,49 @@ class LeanCachesTest {
             .hasSize(1);
       }
     }
+  }
+
+  @Test
+  void aListedStoreListsWhatItHoldsKeepingEachObjectsPlace() {
+    LeanCaches.Listed<GpuNode> store = new LeanCaches.Listed<>();
+    GpuNode a = node("a");
+    GpuNode b = node("b");
+    GpuNode c = node("c");
+    store.put("a", a);
+    store.put("b", b);
+    store.put("c", c);
+    List<GpuNode> first = store.all();
+    assertThat(first).containsExactly(a, b, c);
+    // Unchanged, it hands out the same list, and nobody may change it.
+    assertThat(store.all()).isSameAs(first);
+    assertThatThrownBy(() -> first.add(a)).isInstanceOf(UnsupportedOperationException.class);
+
+    GpuNode b2 = node("b");
+    b2.getMetadata().setManagedFields(List.of(entry()));
+    store.put("b", b2);
+    assertThat(store.all()).containsExactly(a, b2, c);
+    assertThat(b2.getMetadata().getManagedFields()).isNullOrEmpty();
+    assertThat(first).containsExactly(a, b, c);
+
+    // A removed object's place goes to the last one; the map agrees with the list.
+    store.remove("a");
+    assertThat(store.all()).containsExactly(c, b2);
+    store.remove("missing");
+    store.put("d", node("d"));
+    store.remove("d");
+    assertThat(store.all()).containsExactly(c, b2);
+    store.remove("b");
+    store.remove("c");
+    assertThat(store.all()).isEmpty();
+    assertThat(store.size()).isZero();
+    store.put("a", a);
+    assertThat(store.all()).containsExactly(a);
+    assertThat(store.values()).containsExactly(a);
+  }
+
+  private static GpuNode node(String name) {
+    GpuNode n = new GpuNode();
+    n.getMetadata().setName(name);
+    return n;
   }
 }

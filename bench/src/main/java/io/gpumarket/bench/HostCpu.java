@@ -6,6 +6,7 @@ import java.nio.file.Path;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.Objects;
 import java.util.TreeMap;
 import java.util.stream.Stream;
 
@@ -17,14 +18,19 @@ import java.util.stream.Stream;
  * tenant's job creates, the watches and the controller manager.
  *
  * <p>Ticks are Linux's {@code USER_HZ}, 100 a second on every architecture Java runs on. A process
- * that ended between two snapshots is not counted; one that began is counted from its start.
- * Elsewhere than Linux the snapshots are empty and so is the breakdown.
+ * that ended between two snapshots is not counted; one that began is counted from its start (a pid
+ * is told from the same pid used again by its start time). The kernel's workers are summed under
+ * {@code kworker}. Elsewhere than Linux the snapshots are empty and so is the breakdown.
  */
 final class HostCpu {
   private static final double MS_PER_TICK = 10.0;
 
-  /** CPU ticks by process id and each process's command name, and the machine's busy ticks. */
-  record Snapshot(Map<Long, Long> ticks, Map<Long, String> names, long machineBusy) {}
+  /**
+   * CPU ticks by process id, each process's name and start time (in ticks since boot: a pid used
+   * again by a new process starts later), and the machine's busy ticks.
+   */
+  record Snapshot(
+      Map<Long, Long> ticks, Map<Long, String> names, Map<Long, Long> starts, long machineBusy) {}
 
   private HostCpu() {}
 
@@ -37,6 +43,7 @@ final class HostCpu {
   static Snapshot take(Path proc) {
     Map<Long, Long> ticks = new HashMap<>();
     Map<Long, String> names = new HashMap<>();
+    Map<Long, Long> starts = new HashMap<>();
     try (Stream<Path> entries = Files.list(proc)) {
       entries.forEach(
           p -> {
@@ -50,18 +57,29 @@ final class HostCpu {
               int open = stat.indexOf('(');
               int close = stat.lastIndexOf(')');
               String[] rest = stat.substring(close + 2).split(" ");
-              // After the name: state, then 10 fields up to utime and stime (fields 14, 15).
+              // After the name, from field 3 on: utime and stime are fields 14 and 15, the start
+              // time field 22 (proc(5)).
               long cpu = Long.parseLong(rest[11]) + Long.parseLong(rest[12]);
-              ticks.put(Long.parseLong(pid), cpu);
-              names.put(Long.parseLong(pid), stat.substring(open + 1, close));
+              long id = Long.parseLong(pid);
+              ticks.put(id, cpu);
+              names.put(id, name(stat.substring(open + 1, close)));
+              starts.put(id, Long.parseLong(rest[19]));
             } catch (IOException | RuntimeException e) {
               // It ended while being read, or is not ours to read.
             }
           });
     } catch (IOException e) {
-      return new Snapshot(Map.of(), Map.of(), 0);
+      return new Snapshot(Map.of(), Map.of(), Map.of(), 0);
     }
-    return new Snapshot(ticks, names, machineBusy(proc.resolve("stat")));
+    return new Snapshot(ticks, names, starts, machineBusy(proc.resolve("stat")));
+  }
+
+  /**
+   * The kernel's workers under one name: each names itself after the work it is doing at the moment
+   * ({@code kworker/u8:0-flush-254:0}), and the name changes from one snapshot to the next.
+   */
+  private static String name(String command) {
+    return command.startsWith("kworker/") ? "kworker" : command;
   }
 
   /** Busy ticks of all CPUs since boot (all but idle and iowait); 0 where unreadable. */
@@ -94,11 +112,8 @@ final class HostCpu {
         .forEach(
             (pid, t) -> {
               String name = labels.getOrDefault(pid, after.names().get(pid));
-              long since =
-                  name.equals(labels.getOrDefault(pid, before.names().get(pid)))
-                      ? t - before.ticks().getOrDefault(pid, 0L)
-                      : t;
-              byName.merge(name, since, Long::sum);
+              boolean same = Objects.equals(before.starts().get(pid), after.starts().get(pid));
+              byName.merge(name, same ? t - before.ticks().get(pid) : t, Long::sum);
             });
     double per = MS_PER_TICK / Math.max(1, jobs);
     Map<String, Double> out = new LinkedHashMap<>();

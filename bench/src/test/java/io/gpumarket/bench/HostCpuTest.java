@@ -51,13 +51,29 @@ class HostCpuTest {
   @Test
   void aPidTakenByAnotherProgramIsCountedFromItsStart() throws IOException {
     machine(0);
-    process(20, "old", 500, 0);
+    process(20, "old", 500, 0, 100);
     HostCpu.Snapshot before = HostCpu.take(proc);
     machine(100);
-    process(20, "new", 7, 3);
+    process(20, "new", 7, 3, 900);
 
     assertThat(HostCpu.msPerJob(before, HostCpu.take(proc), Map.of(), 1))
         .containsEntry("new", 100.0);
+  }
+
+  @Test
+  void theKernelsWorkersAreCountedUnderOneNameWhateverTheyAreDoing() throws IOException {
+    machine(0);
+    process(30, "kworker/u8:0-flush-254:0", 5000, 1000);
+    process(31, "kworker/1:2-mm_percpu_wq", 700, 300);
+    HostCpu.Snapshot before = HostCpu.take(proc);
+    machine(100);
+    // The same workers, named after other work now: only what they spent since counts.
+    process(30, "kworker/u8:0-events_unbound", 5004, 1001);
+    process(31, "kworker/1:2-events", 702, 300);
+
+    assertThat(HostCpu.msPerJob(before, HostCpu.take(proc), Map.of(), 1))
+        .containsEntry("kworker", 70.0)
+        .containsEntry("others", 930.0);
   }
 
   @Test
@@ -88,6 +104,11 @@ class HostCpuTest {
   }
 
   private void process(long pid, String name, long utime, long stime) throws IOException {
+    process(pid, name, utime, stime, 100);
+  }
+
+  private void process(long pid, String name, long utime, long stime, long start)
+      throws IOException {
     Path dir = Files.createDirectories(proc.resolve(Long.toString(pid)));
     Files.writeString(
         dir.resolve("stat"),
@@ -98,6 +119,8 @@ class HostCpuTest {
             + utime
             + " "
             + stime
-            + " 0 0 20 0 12 0 100 1000 50 18446744073709551615\n");
+            + " 0 0 20 0 12 0 "
+            + start
+            + " 1000 50 18446744073709551615\n");
   }
 }

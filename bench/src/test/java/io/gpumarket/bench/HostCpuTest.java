@@ -81,9 +81,11 @@ class HostCpuTest {
     Path real = Path.of("/proc/self/stat");
     assumeTrue(Files.isReadable(real), "Linux's /proc");
     HostCpu.Snapshot before = HostCpu.take(Path.of("/proc"));
-    long until = System.nanoTime() + 300_000_000L;
+    // Spun until this thread has had 300 ms of CPU, however busy the machine is.
+    var threads = java.lang.management.ManagementFactory.getThreadMXBean();
+    long until = threads.getCurrentThreadCpuTime() + 300_000_000L;
     long spin = 0;
-    while (System.nanoTime() < until) {
+    while (threads.getCurrentThreadCpuTime() < until) {
       spin += Long.numberOfTrailingZeros(spin + System.nanoTime());
     }
     HostCpu.Snapshot after = HostCpu.take(Path.of("/proc"));
@@ -91,8 +93,8 @@ class HostCpuTest {
     Map<String, Double> perJob =
         HostCpu.msPerJob(before, after, Map.of(ProcessHandle.current().pid(), "this test"), 1);
 
-    // 300 ms spun on one core, give or take the tick and the scheduler.
-    assertThat(perJob.get("this test")).as("spun %d", spin).isBetween(200.0, 2000.0);
+    // At least those 300 ms, give or take a tick; the JVM's other threads add theirs.
+    assertThat(perJob.get("this test")).as("spun %d", spin).isBetween(280.0, 5000.0);
     assertThat(perJob.get("machine")).isGreaterThanOrEqualTo(perJob.get("this test") - 20);
   }
 

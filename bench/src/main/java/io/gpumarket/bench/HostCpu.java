@@ -82,19 +82,27 @@ final class HostCpu {
     return command.startsWith("kworker/") ? "kworker" : command;
   }
 
-  /** Busy ticks of all CPUs since boot (all but idle and iowait); 0 where unreadable. */
+  /** Busy ticks of all CPUs since boot; 0 where unreadable. */
   private static long machineBusy(Path stat) {
+    long[] ticks = machineTicks(stat);
+    return ticks.length == 0 ? 0 : ticks[0];
+  }
+
+  /**
+   * Busy and total ticks of all CPUs since boot, from a {@code /proc/stat} (busy: all but idle and
+   * iowait); empty where unreadable.
+   */
+  static long[] machineTicks(Path stat) {
     try {
       String[] f = Files.readAllLines(stat).get(0).trim().split("\\s+");
-      long busy = 0;
+      long total = 0;
       for (int i = 1; i < f.length && i <= 8; i++) {
-        if (i != 4 && i != 5) {
-          busy += Long.parseLong(f[i]);
-        }
+        total += Long.parseLong(f[i]);
       }
-      return busy;
+      long idle = Long.parseLong(f[4]) + Long.parseLong(f[5]);
+      return new long[] {total - idle, total};
     } catch (IOException | RuntimeException e) {
-      return 0;
+      return new long[0];
     }
   }
 

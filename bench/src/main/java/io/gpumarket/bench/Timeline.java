@@ -1,6 +1,5 @@
 package io.gpumarket.bench;
 
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -82,19 +81,9 @@ final class Timeline implements AutoCloseable {
     return Math.round(v * 100) / 100.0;
   }
 
-  /** Busy and total ticks of all CPUs since boot, from {@code /proc/stat}; empty elsewhere. */
+  /** Busy and total ticks of all CPUs since boot; empty elsewhere than Linux. */
   private static long[] machineTicks() {
-    try {
-      String[] f = Files.readAllLines(Path.of("/proc/stat")).get(0).trim().split("\\s+");
-      long total = 0;
-      for (int i = 1; i < f.length && i <= 8; i++) {
-        total += Long.parseLong(f[i]);
-      }
-      long idle = Long.parseLong(f[4]) + Long.parseLong(f[5]);
-      return new long[] {total - idle, total};
-    } catch (Exception e) {
-      return new long[0];
-    }
+    return HostCpu.machineTicks(Path.of("/proc/stat"));
   }
 
   private static double busyCores(long[] before, long[] after) {

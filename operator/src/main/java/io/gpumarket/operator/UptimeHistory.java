@@ -5,6 +5,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.Base64;
 import java.util.BitSet;
+import java.util.Objects;
 
 /**
  * A GpuNode's uptime, one bit a minute over 7 days (1,260 bytes), kept in its status so that it
@@ -82,6 +83,23 @@ public final class UptimeHistory {
     status.history = Base64.getEncoder().encodeToString(full);
     status.historyEndMinute = endMinute;
     status.trackedMinutes = tracked;
+    writeFiguresTo(status, heartbeatIntervalSeconds);
+  }
+
+  /**
+   * Whether the ratios or missed heartbeats this history gives differ from those in {@code status}:
+   * what a reader of the status would see move.
+   */
+  public boolean figuresDiffer(UptimeStatus status, int heartbeatIntervalSeconds) {
+    UptimeStatus figures = new UptimeStatus();
+    writeFiguresTo(figures, heartbeatIntervalSeconds);
+    return !Objects.equals(figures.ratio1h, status.ratio1h)
+        || !Objects.equals(figures.ratio24h, status.ratio24h)
+        || !Objects.equals(figures.ratio7d, status.ratio7d)
+        || !Objects.equals(figures.missedHeartbeats24h, status.missedHeartbeats24h);
+  }
+
+  private void writeFiguresTo(UptimeStatus status, int heartbeatIntervalSeconds) {
     status.ratio1h = ratio(Duration.ofHours(1));
     status.ratio24h = ratio(Duration.ofHours(24));
     status.ratio7d = ratio(Duration.ofDays(7));

@@ -37,7 +37,9 @@ public class GpuNodeStatus {
       "The GPUs the node agent found; written by the agent, never by the operator.")
   public ObservedHardware observed;
 
-  @JsonPropertyDescription("When the node agent last renewed its heartbeat (RFC 3339).")
+  @JsonPropertyDescription(
+      "When the node agent last renewed its heartbeat (RFC 3339), as of the operator's last write"
+          + " of this status (at least hourly); the heartbeat Lease holds the live time.")
   public String lastHeartbeatTime;
 
   @JsonPropertyDescription("Compute challenges: the outstanding one, the answer, and the record.")

@@ -28,7 +28,10 @@ public class UptimeStatus {
           + " kept in status so an operator restart loses none of it.")
   public String history;
 
-  @JsonPropertyDescription("Minute (Unix epoch minutes) of the last bit of history.")
+  @JsonPropertyDescription(
+      "Minute (Unix epoch minutes) of the last bit of history. It is written when readiness"
+          + " changes, when a figure above moves, and at least hourly: the minutes since held the"
+          + " state of the Ready condition.")
   public Long historyEndMinute;
 
   @JsonPropertyDescription("Minutes of history recorded so far, up to 7 days.")

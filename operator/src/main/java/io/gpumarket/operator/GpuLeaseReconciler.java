@@ -391,6 +391,8 @@ public class GpuLeaseReconciler implements Reconciler<GpuLease>, Cleaner<GpuLeas
           Long readAt = CheckedWrites.version(lease);
           if (!CheckedWrites.updateStatus(context.getClient(), lease)) {
             forgetActive(lease.getMetadata().getNamespace(), lease.getMetadata().getUid());
+            // The quota was raised for it: the namespace's next pass counts again.
+            quotas.forget(lease.getMetadata().getNamespace());
             // The holds stay; the next pass adopts them for this lease, from fresh data.
             return afterConflict(lease, context, refreshes);
           }
@@ -437,7 +439,14 @@ public class GpuLeaseReconciler implements Reconciler<GpuLease>, Cleaner<GpuLeas
     }
     metrics.observeAccrual(
         lease, status.startTime != null && Times.parse(status.startTime).isBefore(processStart));
-    syncQuota(lease);
+    // A pass that moves no lease's phase moves no count: counting at every pass walked the
+    // namespace's active leases (some 220 at size L) for nothing. A namespace this process has not
+    // set since it started or lost track of is counted at the first pass.
+    if (before == null
+        || before.phase != status.phase
+        || !quotas.synced(lease.getMetadata().getNamespace())) {
+      syncQuota(lease);
+    }
     if (StatusDiff.changed(before, status)) {
       // Only with the resourceVersion read: a lease's phase must never be overwritten from a
       // stale copy, by this process or another replica.

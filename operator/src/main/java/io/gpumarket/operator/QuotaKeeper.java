@@ -36,9 +36,28 @@ public class QuotaKeeper {
    * newer one taken by another reconcile thread.
    */
   public void sync(String namespace, IntSupplier count) {
-    synchronized (locks.computeIfAbsent(namespace, n -> new Object())) {
+    synchronized (lock(namespace)) {
       sync(namespace, count.getAsInt());
     }
+  }
+
+  /** Whether this process has set the namespace's quota and kept track of it since. */
+  boolean synced(String namespace) {
+    return written.containsKey(namespace);
+  }
+
+  /**
+   * Forgets what was set in the namespace, so that its next count is written. Under the namespace's
+   * lock: a count taken before the change it follows, and written after, is forgotten too.
+   */
+  void forget(String namespace) {
+    synchronized (lock(namespace)) {
+      written.remove(namespace);
+    }
+  }
+
+  private Object lock(String namespace) {
+    return locks.computeIfAbsent(namespace, n -> new Object());
   }
 
   private void sync(String namespace, int gpus) {

@@ -4,6 +4,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import io.fabric8.kubernetes.api.model.Pod;
+import io.fabric8.kubernetes.api.model.Quantity;
+import io.fabric8.kubernetes.api.model.ResourceQuota;
 import io.gpumarket.api.v1alpha1.ComputeJob;
 import io.gpumarket.api.v1alpha1.GpuAllocation;
 import io.gpumarket.api.v1alpha1.GpuLease;
@@ -162,6 +164,49 @@ class OperatorRestartTest {
             .satisfies(n -> assertThat(n.getStatus().allocations).isEmpty());
       }
     }
+  }
+
+  @Test
+  void aRestartedOperatorSetsTheTenantsQuotaFromTheLeasesItFindsActive() {
+    try (MockCluster cluster = new MockCluster()) {
+      Fleet fleet = cluster.fleet;
+      fleet.cheapAndDearHosts(NS, "2.00", "3.00");
+      try (TestOperator first = TestOperator.start(cluster.client)) {
+        fleet.create(Fleet.job(NS, "train", List.of("h100-80gb"), 1, 8, null));
+        awaitQuota(cluster, "8");
+      }
+      // While no operator runs, someone sets the tenant's GPU limit to nothing.
+      ResourceQuota quota =
+          cluster.client.resourceQuotas().inNamespace(NS).withName(Labels.QUOTA_NAME).get();
+      quota.getSpec().getHard().put(QuotaKeeper.HARD_KEY, new Quantity("0"));
+      cluster.client.resource(quota).update();
+
+      try (TestOperator second = TestOperator.start(cluster.client)) {
+        // The lease stays Active, so nothing but the count after the restart sets it again.
+        awaitQuota(cluster, "8");
+        assertThat(fleet.getLease(NS, fleet.leases(NS).get(0).getMetadata().getName()))
+            .satisfies(l -> assertThat(l.getStatus().phase).isEqualTo(LeasePhase.Active));
+      }
+    }
+  }
+
+  private static void awaitQuota(MockCluster cluster, String gpus) {
+    await()
+        .atMost(Duration.ofSeconds(20))
+        .untilAsserted(
+            () ->
+                assertThat(
+                        cluster
+                            .client
+                            .resourceQuotas()
+                            .inNamespace(NS)
+                            .withName(Labels.QUOTA_NAME)
+                            .get())
+                    .isNotNull()
+                    .satisfies(
+                        q ->
+                            assertThat(q.getSpec().getHard().get(QuotaKeeper.HARD_KEY))
+                                .isEqualTo(new Quantity(gpus))));
   }
 
   /** Every job is either placed with all its pods, or waits for capacity and says so. */

@@ -595,6 +595,7 @@ public final class Market {
   public int reach(PlacementRequest request) {
     Ask ask = new Ask(request);
     java.util.BitSet counted = new java.util.BitSet(nodes.length);
+    int[] eligible = new int[0];
     int gpus = 0;
     List<String> models = request.models();
     for (int preference = 0; preference < models.size(); preference++) {
@@ -614,19 +615,27 @@ public final class Market {
         }
         // An offer that could not take the whole gang even with all its GPUs free adds nothing.
         Integer cap = slot.offer.gpuCap();
+        if (cap != null && cap < request.totalGpus()) {
+          continue;
+        }
+        if (eligible.length < slot.own.length) {
+          eligible = new int[slot.own.length];
+        }
+        int found = 0;
         int blocks = 0;
         for (int position : slot.own) {
           if (ask.eligible(position)) {
+            eligible[found++] = position;
             blocks += nodes[position].healthyGpus() / ask.need;
           }
         }
-        if (blocks < request.blocks() || (cap != null && cap < request.totalGpus())) {
+        if (blocks < request.blocks()) {
           continue;
         }
-        for (int position : slot.own) {
-          if (!counted.get(position) && ask.eligible(position)) {
-            counted.set(position);
-            gpus += nodes[position].healthyGpus() / ask.need * ask.need;
+        for (int i = 0; i < found; i++) {
+          if (!counted.get(eligible[i])) {
+            counted.set(eligible[i]);
+            gpus += nodes[eligible[i]].healthyGpus() / ask.need * ask.need;
           }
         }
       }

@@ -296,7 +296,7 @@ final class EndToEnd {
     // The ceiling is for the writes the jobs bring about. The fleet's own writes are taken off
     // their kinds: at the idle rate measured before the jobs came, and for GpuNode status at
     // least what the operator counted as upkeep during the run (a fleet just created falls
-    // quiet before its first uptime writes, five minutes on, so the idle sample misses them).
+    // quiet before its first uptime writes, minutes on, so the idle sample misses them).
     long upkeep = after.fleetUpkeep() - before.fleetUpkeep();
     out.put("fleetUpkeepWrites", upkeep);
     out.put(
@@ -529,8 +529,8 @@ final class EndToEnd {
 
   /**
    * The fleet at rest: its requests per second by kind (empty when it fell quiet), and the cores
-   * the operator kept busy meanwhile (its upkeep of the fleet: at L each GpuNode's uptime history
-   * is written every five minutes).
+   * the operator kept busy meanwhile (its upkeep of the fleet: each GpuNode's uptime history is
+   * written as its figures move, and hourly).
    */
   record Idle(Map<String, Double> rates, double operatorCores) {
     static final Idle NONE = new Idle(Map.of(), 0);

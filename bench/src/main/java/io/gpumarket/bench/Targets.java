@@ -54,7 +54,7 @@ final class Targets {
       Map<String, Object> e2e =
           (Map<String, Object>) ((Map<String, Object>) e.getValue()).get("e2e");
       if (Boolean.TRUE.equals(e2e.get("run"))) {
-        // The fleet's upkeep (each node's uptime history every few minutes) comes with the
+        // The fleet's upkeep (each node's uptime history as it moves, and hourly) comes with the
         // fleet, bound jobs or not; it is shown beside the figure judged.
         double writes = num(e2e.get("writesPerBoundJobBesidesIdle"));
         double fraction = num(e2e.get("fractionOfCeiling"));

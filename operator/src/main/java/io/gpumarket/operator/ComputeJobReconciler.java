@@ -108,8 +108,8 @@ public class ComputeJobReconciler implements Reconciler<ComputeJob>, Cleaner<Com
 
   /**
    * A job reads of its GpuNodes only whether they are ready, and since when ({@link HostLoss}): the
-   * ledger changes with every bind on the node, and its uptime history is written every few
-   * minutes, neither of which concerns the jobs running there.
+   * ledger changes with every bind on the node, and its uptime history as its figures move and
+   * hourly, neither of which concerns the jobs running there.
    */
   static boolean readinessChanged(GpuNode now, GpuNode before) {
     return !Objects.equals(readiness(now), readiness(before));

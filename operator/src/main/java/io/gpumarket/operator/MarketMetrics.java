@@ -91,7 +91,8 @@ public class MarketMetrics {
                 "GpuNode status writes this operator made, by cause: ledger (holds taken for a"
                     + " lease, given back, or swept after their lease ended), health (readiness,"
                     + " verification, observed hardware), uptime (the per-minute history alone,"
-                    + " every few minutes for each node: the fleet's upkeep).")
+                    + " when a node's uptime figures move and hourly otherwise: the fleet's"
+                    + " upkeep).")
             .labelNames("cause")
             .register(registry);
     new MarketCollector(caches).register(registry);

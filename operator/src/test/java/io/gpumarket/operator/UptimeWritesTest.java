@@ -7,6 +7,8 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Objects;
+import java.util.TreeSet;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -32,8 +34,7 @@ class UptimeWritesTest {
       Long before = status.uptime == null ? null : status.uptime.historyEndMinute;
       GpuNodeReconciler.recordUptime(
           status, ready, wasReady, T0.plus(Duration.ofMinutes(minute)), null, 10, REFRESH);
-      if (!java.util.Objects.equals(
-          before, status.uptime == null ? null : status.uptime.historyEndMinute)) {
+      if (!Objects.equals(before, status.uptime == null ? null : status.uptime.historyEndMinute)) {
         written.add(minute);
       }
       wasReady = ready;
@@ -80,7 +81,7 @@ class UptimeWritesTest {
 
   @Test
   void refreshesAreSpreadOverAQuarterHourByName() {
-    var spread = new java.util.TreeSet<Integer>();
+    var spread = new TreeSet<Integer>();
     for (int i = 0; i < 1000; i++) {
       spread.add(GpuNodeReconciler.uptimeRefreshMinutes("host-" + i));
     }

@@ -6,8 +6,6 @@ import io.fabric8.kubernetes.client.informers.cache.Cache;
 import io.javaoperatorsdk.operator.api.config.informer.InformerEventSourceConfiguration;
 import io.javaoperatorsdk.operator.processing.event.source.PrimaryToSecondaryMapper;
 import java.util.ArrayList;
-import java.util.Arrays;
-import java.util.Collections;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -76,7 +74,6 @@ final class LeanCaches {
    */
   static final class Listed<R extends HasMetadata> extends WithoutManagedFields<R> {
     private final Map<String, Integer> slots = new HashMap<>();
-    private final List<String> keys = new ArrayList<>();
     private final List<R> items = new ArrayList<>();
     private List<R> listed = List.of();
 
@@ -85,7 +82,6 @@ final class LeanCaches {
       R before = super.put(key, obj);
       Integer slot = slots.putIfAbsent(key, items.size());
       if (slot == null) {
-        keys.add(key);
         items.add(obj);
       } else {
         items.set(slot, obj);
@@ -101,11 +97,9 @@ final class LeanCaches {
       if (slot != null) {
         int last = items.size() - 1;
         if (slot != last) {
-          keys.set(slot, keys.get(last));
           items.set(slot, items.get(last));
-          slots.put(keys.get(slot), slot);
+          slots.put(Cache.metaNamespaceKeyFunc(items.get(slot)), slot);
         }
-        keys.remove(last);
         items.remove(last);
         listed = null;
       }
@@ -115,9 +109,7 @@ final class LeanCaches {
     /** Every object of the store, unmodifiable; the same list until the store changes. */
     synchronized List<R> all() {
       if (listed == null) {
-        @SuppressWarnings("unchecked")
-        R[] copy = (R[]) items.toArray(new HasMetadata[0]);
-        listed = Collections.unmodifiableList(Arrays.asList(copy));
+        listed = List.copyOf(items);
       }
       return listed;
     }

@@ -8,6 +8,7 @@ import io.fabric8.kubernetes.api.model.Node;
 import io.fabric8.kubernetes.api.model.NodeBuilder;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.PodTemplateSpecBuilder;
+import io.fabric8.kubernetes.api.model.ResourceQuota;
 import io.fabric8.kubernetes.api.model.apiextensions.v1.CustomResourceDefinition;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.gpumarket.api.v1alpha1.ComputeJob;
@@ -223,6 +224,12 @@ final class Fleet {
 
   List<GpuLease> leases(String ns) {
     return client.resources(GpuLease.class).inNamespace(ns).list().getItems();
+  }
+
+  /** The GPU limit of the tenant's quota that the operator keeps, or null while it has none. */
+  String quotaGpus(String ns) {
+    ResourceQuota q = client.resourceQuotas().inNamespace(ns).withName(Labels.QUOTA_NAME).get();
+    return q == null ? null : q.getSpec().getHard().get(QuotaKeeper.HARD_KEY).getAmount();
   }
 
   List<Pod> pods(String ns, String job) {

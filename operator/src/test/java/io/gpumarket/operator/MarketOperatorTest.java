@@ -4,7 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import io.fabric8.kubernetes.api.model.Pod;
-import io.fabric8.kubernetes.api.model.ResourceQuota;
 import io.gpumarket.api.v1alpha1.ComputeJob;
 import io.gpumarket.api.v1alpha1.GpuLease;
 import io.gpumarket.api.v1alpha1.GpuLeaseSpec;
@@ -144,7 +143,7 @@ class MarketOperatorTest {
             () -> {
               assertThat(fleet.getNode("dc-bolt-1").getStatus().leasedGpus).isEqualTo(4);
               assertThat(fleet.getOffer("bolt", "h100").getStatus().availableGpus).isEqualTo(4);
-              assertThat(quota("team-a")).isEqualTo("4");
+              assertThat(fleet.quotaGpus("team-a")).isEqualTo("4");
             });
 
     fleet.setPodPhases("team-a", "train", "Running");
@@ -265,11 +264,5 @@ class MarketOperatorTest {
               assertThat(l.getStatus().gpuSeconds).isEqualTo(3);
               assertThat(l.getStatus().cost).isEqualTo("0.0003");
             });
-  }
-
-  private static String quota(String ns) {
-    ResourceQuota q =
-        cluster.client.resourceQuotas().inNamespace(ns).withName(Labels.QUOTA_NAME).get();
-    return q == null ? null : q.getSpec().getHard().get("requests.nvidia.com/gpu").getAmount();
   }
 }

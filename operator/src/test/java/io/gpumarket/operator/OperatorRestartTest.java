@@ -173,7 +173,7 @@ class OperatorRestartTest {
       fleet.cheapAndDearHosts(NS, "2.00", "3.00");
       try (TestOperator first = TestOperator.start(cluster.client)) {
         fleet.create(Fleet.job(NS, "train", List.of("h100-80gb"), 1, 8, null));
-        awaitQuota(cluster, "8");
+        awaitQuota(fleet, "8");
       }
       // While no operator runs, someone sets the tenant's GPU limit to nothing.
       ResourceQuota quota =
@@ -183,30 +183,17 @@ class OperatorRestartTest {
 
       try (TestOperator second = TestOperator.start(cluster.client)) {
         // The lease stays Active, so nothing but the count after the restart sets it again.
-        awaitQuota(cluster, "8");
+        awaitQuota(fleet, "8");
         assertThat(fleet.getLease(NS, fleet.leases(NS).get(0).getMetadata().getName()))
             .satisfies(l -> assertThat(l.getStatus().phase).isEqualTo(LeasePhase.Active));
       }
     }
   }
 
-  private static void awaitQuota(MockCluster cluster, String gpus) {
+  private static void awaitQuota(Fleet fleet, String gpus) {
     await()
         .atMost(Duration.ofSeconds(20))
-        .untilAsserted(
-            () ->
-                assertThat(
-                        cluster
-                            .client
-                            .resourceQuotas()
-                            .inNamespace(NS)
-                            .withName(Labels.QUOTA_NAME)
-                            .get())
-                    .isNotNull()
-                    .satisfies(
-                        q ->
-                            assertThat(q.getSpec().getHard().get(QuotaKeeper.HARD_KEY))
-                                .isEqualTo(new Quantity(gpus))));
+        .untilAsserted(() -> assertThat(fleet.quotaGpus(NS)).isEqualTo(gpus));
   }
 
   /** Every job is either placed with all its pods, or waits for capacity and says so. */

@@ -208,6 +208,7 @@ final class EndToEnd {
     Map<String, Object> out = new LinkedHashMap<>();
     OperatorJvm.Counts before = operator.counts();
     HostCpu.Snapshot hostBefore = HostCpu.take();
+    HostCpu.Snapshot threadsBefore = HostCpu.threads(operator.pid());
 
     long start = System.nanoTime();
     AtomicInteger createdSoFar = new AtomicInteger();
@@ -242,6 +243,7 @@ final class EndToEnd {
     long end = System.nanoTime();
     OperatorJvm.Counts after = operator.counts();
     HostCpu.Snapshot hostAfter = HostCpu.take();
+    HostCpu.Snapshot threadsAfter = HostCpu.threads(operator.pid());
     long cpu = after.cpuNanos() - before.cpuNanos();
     Map<String, Long> requests = ApiCounter.minus(after.requests(), before.requests());
     Map<String, Long> reconcileCounts = ApiCounter.minus(after.reconciles(), before.reconciles());
@@ -339,6 +341,10 @@ final class EndToEnd {
             hostAfter,
             Map.of(operator.pid(), "operator", ProcessHandle.current().pid(), "benchmark"),
             nBound));
+    out.put(
+        "operatorThreadCpuMsPerJob", HostCpu.threadMsPerJob(threadsBefore, threadsAfter, nBound));
+    out.put("gcCollections", ApiCounter.minus(after.gcCollections(), before.gcCollections()));
+    out.put("gcPauseMillis", ApiCounter.minus(after.gcMillis(), before.gcMillis()));
     // What the operator spent at rest, on the fleet's upkeep, during as long a time, taken off.
     out.put(
         "cpuMsPerJobBesidesIdle",

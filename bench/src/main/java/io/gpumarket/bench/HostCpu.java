@@ -5,6 +5,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.TreeMap;
@@ -37,6 +38,15 @@ final class HostCpu {
   /** The CPU of every process of this machine now. */
   static Snapshot take() {
     return take(Path.of("/proc"));
+  }
+
+  /**
+   * The CPU of each thread of one process now, by thread id: a process's {@code task} directory has
+   * {@code /proc}'s layout, one entry per thread (its name the JVM's thread name, cut to 15
+   * characters by the kernel). The machine's busy ticks are not taken (0).
+   */
+  static Snapshot threads(long pid) {
+    return take(Path.of("/proc", Long.toString(pid), "task"));
   }
 
   /** The CPU of every process now, from {@code proc}, a copy of {@code /proc}'s layout. */
@@ -80,6 +90,55 @@ final class HostCpu {
    */
   private static String name(String command) {
     return command.startsWith("kworker/") ? "kworker" : command;
+  }
+
+  /**
+   * Milliseconds of CPU per job between two snapshots of a JVM's threads, by what the threads do:
+   * the HTTP client's event loops (the API's I/O and TLS, and the decoding of watch events and of
+   * the answers to writes), the reconcile threads, the garbage collector's threads, the JIT's
+   * compilers, and the rest. A sampling profiler sees none of the collector's threads and only the
+   * Java frames of the others, so it cannot tell these shares.
+   */
+  static Map<String, Double> threadMsPerJob(Snapshot before, Snapshot after, int jobs) {
+    Map<String, Long> byKind = new LinkedHashMap<>();
+    for (String kind : List.of("http client", "reconcile", "gc", "jit", "other")) {
+      byKind.put(kind, 0L);
+    }
+    after
+        .ticks()
+        .forEach(
+            (tid, t) -> {
+              boolean same = Objects.equals(before.starts().get(tid), after.starts().get(tid));
+              byKind.merge(
+                  threadKind(after.names().get(tid)),
+                  same ? t - before.ticks().get(tid) : t,
+                  Long::sum);
+            });
+    Map<String, Double> out = new LinkedHashMap<>();
+    byKind.forEach((k, v) -> out.put(k, v * MS_PER_TICK / Math.max(1, jobs)));
+    return out;
+  }
+
+  /** What a JVM thread does, from its name as the kernel keeps it. */
+  static String threadKind(String name) {
+    if (name.startsWith("vert.x-eventloo")) {
+      return "http client";
+    }
+    if (name.startsWith("ReconcilerExecu")) {
+      return "reconcile";
+    }
+    // G1's and the parallel collector's workers, G1's concurrent and refinement threads, string
+    // deduplication, and the VM thread that runs the pauses' serial parts.
+    if (name.startsWith("GC Thread")
+        || name.startsWith("G1 ")
+        || name.startsWith("StringDedup")
+        || name.equals("VM Thread")) {
+      return "gc";
+    }
+    if (name.startsWith("C1 Compiler") || name.startsWith("C2 Compiler")) {
+      return "jit";
+    }
+    return "other";
   }
 
   /** Busy ticks of all CPUs since boot; 0 where unreadable. */

@@ -16,6 +16,7 @@ import java.io.IOException;
 import java.io.InputStreamReader;
 import java.io.PrintStream;
 import java.io.PrintWriter;
+import java.lang.management.GarbageCollectorMXBean;
 import java.lang.management.ManagementFactory;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
@@ -55,7 +56,9 @@ final class OperatorJvm implements AutoCloseable {
       Map<String, Long> reconciles,
       long cpuNanos,
       long compileMillis,
-      Map<String, Long> nodeStatusWrites) {
+      Map<String, Long> nodeStatusWrites,
+      Map<String, Long> gcCollections,
+      Map<String, Long> gcMillis) {
 
     /**
      * GpuNode status writes that keep the fleet (uptime histories, readiness, verification), not
@@ -65,6 +68,18 @@ final class OperatorJvm implements AutoCloseable {
       return nodeStatusWrites.getOrDefault(MarketMetrics.NodeWrite.UPTIME.label(), 0L)
           + nodeStatusWrites.getOrDefault(MarketMetrics.NodeWrite.HEALTH.label(), 0L);
     }
+  }
+
+  /**
+   * A figure of each of the JVM's collectors, by name: G1's young and mixed pauses are its "G1
+   * Young Generation", its full collections its "G1 Old Generation" (Java 17 has no bean for its
+   * concurrent cycles, whose threads {@link HostCpu#threadMsPerJob} counts).
+   */
+  private static Map<String, Long> gc(java.util.function.ToLongFunction<GarbageCollectorMXBean> f) {
+    Map<String, Long> out = new java.util.TreeMap<>();
+    ManagementFactory.getGarbageCollectorMXBeans()
+        .forEach(b -> out.put(b.getName(), f.applyAsLong(b)));
+    return out;
   }
 
   /** Heap in use after a full collection, resident memory, and the heap's largest classes. */
@@ -194,6 +209,22 @@ final class OperatorJvm implements AutoCloseable {
     }
   }
 
+  /**
+   * JOSDK's pool of reconcile threads, as large, named so that they are told from the JVM's other
+   * threads between reconciles too: JOSDK names a thread after the controller it reconciles for
+   * while it does and gives the pool's name back after ({@link HostCpu#threadKind}).
+   */
+  private static java.util.concurrent.ExecutorService reconcileThreads() {
+    var count = new java.util.concurrent.atomic.AtomicInteger();
+    return java.util.concurrent.Executors.newFixedThreadPool(
+        EndToEnd.RECONCILE_THREADS,
+        r -> {
+          Thread t = new Thread(r, "ReconcilerExecutor-pool-" + count.incrementAndGet());
+          t.setDaemon(true);
+          return t;
+        });
+  }
+
   /** The operator's side: {@code --master URL} or {@code --kubeconfig PATH}. */
   public static void main(String... args) throws Exception {
     // The answers own standard output; anything a library prints goes with the logs.
@@ -218,7 +249,8 @@ final class OperatorJvm implements AutoCloseable {
                 client,
                 o ->
                     o.withMetrics(reconciles)
-                        .withConcurrentReconciliationThreads(EndToEnd.RECONCILE_THREADS))) {
+                        .withConcurrentReconciliationThreads(EndToEnd.RECONCILE_THREADS)
+                        .withExecutorService(reconcileThreads()))) {
       answers.println(ANSWER + JSON.writeValueAsString("started"));
       BufferedReader commands =
           new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));
@@ -236,7 +268,9 @@ final class OperatorJvm implements AutoCloseable {
                               ManagementFactory.getOperatingSystemMXBean())
                           .getProcessCpuTime(),
                       ManagementFactory.getCompilationMXBean().getTotalCompilationTime(),
-                      operator.metrics().nodeStatusWrites());
+                      operator.metrics().nodeStatusWrites(),
+                      gc(GarbageCollectorMXBean::getCollectionCount),
+                      gc(GarbageCollectorMXBean::getCollectionTime));
               case "memory" ->
                   new Memory(CoreBench.used() / 1048576.0, EndToEnd.rssMiB(), largestClasses(12));
               case "samples" -> counter.samples;

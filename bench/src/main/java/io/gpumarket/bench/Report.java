@@ -4,6 +4,7 @@ import java.io.PrintStream;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.stream.Collectors;
 
 /** The figures as a table on the terminal. */
 final class Report {
@@ -273,6 +274,37 @@ final class Report {
                   : "-";
           return fmt("%.2f", get(r, "e2e", "operatorCores")) + "; " + waved + ", " + replayed;
         });
+    row(
+        rows,
+        sizes,
+        names,
+        "operator CPU ms per job: http client, reconcile, gc, jit, other threads",
+        r ->
+            get(r, "e2e", "operatorThreadCpuMsPerJob") instanceof Map<?, ?> m && !m.isEmpty()
+                ? m.values().stream().map(v -> fmt("%.1f", v)).collect(Collectors.joining(" / "))
+                : "-");
+    row(
+        rows,
+        sizes,
+        names,
+        "operator's GC in the wave: collections (pause ms) by collector",
+        r ->
+            get(r, "e2e", "gcCollections") instanceof Map<?, ?> counts && !counts.isEmpty()
+                ? counts.entrySet().stream()
+                    .map(
+                        e ->
+                            shortCollector(e.getKey())
+                                + " "
+                                + e.getValue()
+                                + " ("
+                                + fmt(
+                                    "%.0f",
+                                    get(r, "e2e", "gcPauseMillis") instanceof Map<?, ?> ms
+                                        ? ms.get(e.getKey())
+                                        : null)
+                                + ")")
+                    .collect(Collectors.joining(", "))
+                : "none");
     // Elapsed, as the JVM counts it: on busy cores a compiler thread also waits, so it bounds the
     // compiling's share of the CPU from above.
     row(
@@ -414,6 +446,15 @@ final class Report {
 
   private static String str(Object o) {
     return o == null ? "-" : o.toString();
+  }
+
+  /** "young" for "G1 Young Generation", "full" for its "G1 Old Generation"; others as named. */
+  private static String shortCollector(Object name) {
+    return switch (String.valueOf(name)) {
+      case "G1 Young Generation", "PS Scavenge", "Copy" -> "young";
+      case "G1 Old Generation", "PS MarkSweep", "MarkSweepCompact" -> "full";
+      default -> String.valueOf(name);
+    };
   }
 
   private static String fmt(String f, Object o) {

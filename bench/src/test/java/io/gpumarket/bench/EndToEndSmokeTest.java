@@ -96,7 +96,25 @@ class EndToEndSmokeTest {
       Map<String, Double> replay = (Map<String, Double>) e2e.get("ceilingHostCpuMsPerJob");
       assertThat(replay.get("benchmark")).isPositive();
       assertThat(replay.get("machine")).isGreaterThan(replay.get("benchmark") * 0.9);
+      // The operator's threads, by what they do, add up to its process's CPU; its HTTP client
+      // and its reconcile threads both worked.
+      @SuppressWarnings("unchecked")
+      Map<String, Double> threads = (Map<String, Double>) e2e.get("operatorThreadCpuMsPerJob");
+      assertThat(threads.keySet())
+          .containsExactly("http client", "reconcile", "gc", "jit", "other");
+      assertThat(threads.values().stream().mapToDouble(Double::doubleValue).sum())
+          .isCloseTo(host.get("operator"), org.assertj.core.data.Offset.offset(cpu / 4 + 1));
+      assertThat(threads.get("http client")).isPositive();
+      assertThat(threads.get("reconcile")).isPositive();
     }
+    // The collections of the operator's collectors (G1, as its image runs it) in the wave, with
+    // their pause time: a short wave may have none.
+    @SuppressWarnings("unchecked")
+    Map<String, Object> collections = (Map<String, Object>) e2e.get("gcCollections");
+    @SuppressWarnings("unchecked")
+    Map<String, Object> pauses = (Map<String, Object>) e2e.get("gcPauseMillis");
+    assertThat(collections.keySet()).isSubsetOf("G1 Young Generation", "G1 Old Generation");
+    assertThat(pauses.keySet()).isSubsetOf(collections.keySet());
     // A fresh JVM compiles as it first binds: the count is the operator's, and part of its CPU.
     assertThat(((Number) e2e.get("jitCompileMsPerJob")).doubleValue()).isPositive();
     @SuppressWarnings("unchecked")

@@ -98,6 +98,61 @@ class HostCpuTest {
     assertThat(perJob.get("machine")).isGreaterThanOrEqualTo(perJob.get("this test") - 20);
   }
 
+  @Test
+  void splitsAJvmsCpuPerJobByWhatItsThreadsDo() throws IOException {
+    // A process's task directory: one entry per thread, named as the kernel keeps JVM names.
+    process(1, "vert.x-eventloo", 100, 20);
+    process(2, "vert.x-eventloo", 50, 10);
+    process(3, "ReconcilerExecu", 80, 0);
+    process(4, "GC Thread#0", 30, 0);
+    process(5, "G1 Conc#0", 40, 0);
+    process(6, "VM Thread", 1, 0);
+    process(7, "C2 CompilerThre", 500, 0);
+    process(8, "Timer-0", 2, 0);
+    HostCpu.Snapshot before = HostCpu.take(proc);
+    process(1, "vert.x-eventloo", 130, 30); // +40
+    process(2, "vert.x-eventloo", 60, 10); // +10
+    process(3, "ReconcilerExecu", 110, 10); // +40
+    process(4, "GC Thread#0", 40, 0); // +10
+    process(5, "G1 Conc#0", 60, 0); // +20
+    process(6, "VM Thread", 6, 0); // +5
+    process(7, "C2 CompilerThre", 505, 0); // +5
+    process(8, "Timer-0", 2, 0);
+    process(9, "StringDedupProc", 5, 0); // began in between: +5
+
+    assertThat(HostCpu.threadMsPerJob(before, HostCpu.take(proc), 10))
+        .containsExactly(
+            Map.entry("http client", 50.0),
+            Map.entry("reconcile", 40.0),
+            Map.entry("gc", 40.0),
+            Map.entry("jit", 5.0),
+            Map.entry("other", 0.0));
+  }
+
+  @Test
+  void readsThisJvmsOwnThreadsUnderTheirNames() {
+    assumeTrue(Files.isReadable(Path.of("/proc/self/task")), "Linux's /proc");
+    Thread self = Thread.currentThread();
+    String name = self.getName();
+    // The JVM hands a thread's new name to the kernel when the thread renames itself.
+    self.setName("ReconcilerExecutor-probe-1");
+    try {
+      long pid = ProcessHandle.current().pid();
+      HostCpu.Snapshot before = HostCpu.threads(pid);
+      var threads = java.lang.management.ManagementFactory.getThreadMXBean();
+      long until = threads.getCurrentThreadCpuTime() + 300_000_000L;
+      long spin = 0;
+      while (threads.getCurrentThreadCpuTime() < until) {
+        spin += Long.numberOfTrailingZeros(spin + System.nanoTime());
+      }
+      Map<String, Double> perJob = HostCpu.threadMsPerJob(before, HostCpu.threads(pid), 1);
+
+      assertThat(perJob.get("reconcile")).as("spun %d", spin).isBetween(280.0, 1000.0);
+    } finally {
+      self.setName(name);
+    }
+  }
+
   private void machine(long busy) throws IOException {
     // user nice system idle iowait irq softirq steal: idle and iowait are not busy.
     Files.writeString(

@@ -135,13 +135,19 @@ final class OperatorJvm implements AutoCloseable {
   }
 
   /**
+   * The JVM options the operator's image, manifests and chart set besides the heap's size (see
+   * {@code operator/src/main/docker/Dockerfile.jvm}).
+   */
+  static final String IMAGE_JVM_OPTIONS =
+      "-XX:+UseG1GC -XX:+UseStringDeduplication -XX:-G1UseAdaptiveIHOP"
+          + " -XX:InitiatingHeapOccupancyPercent=70";
+
+  /**
    * Further options of the operator's JVM, {@code bench.operatorJvmOptions}, split at spaces: by
-   * default those its image and manifests set besides the heap's size (G1, string deduplication).
+   * default {@link #IMAGE_JVM_OPTIONS}.
    */
   static List<String> options() {
-    String options =
-        System.getProperty("bench.operatorJvmOptions", "-XX:+UseG1GC -XX:+UseStringDeduplication")
-            .strip();
+    String options = System.getProperty("bench.operatorJvmOptions", IMAGE_JVM_OPTIONS).strip();
     return options.isEmpty() ? List.of() : List.of(options.split("\\s+"));
   }
 

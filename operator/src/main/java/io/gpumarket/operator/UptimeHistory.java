@@ -9,8 +9,10 @@ import java.util.Objects;
 
 /**
  * A GpuNode's uptime, one bit a minute over 7 days (1,260 bytes), kept in its status so that it
- * survives operator restarts, and changed at most once a minute. Minutes the operator did not see
- * (it was down) take the state it finds when it comes back. Pure: no client, no clock.
+ * survives operator restarts, and changed at most once a minute. {@link #record} gives every minute
+ * since the last one recorded the state it is handed: minutes the operator did not see (it was
+ * down) take the state it finds when it comes back, and a caller that knows a state held until a
+ * moment records it up to that moment first. Pure: no client, no clock.
  */
 public final class UptimeHistory {
   static final int MINUTES = 7 * 24 * 60;

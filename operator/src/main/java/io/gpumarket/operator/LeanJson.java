@@ -1,6 +1,7 @@
 package io.gpumarket.operator;
 
 import com.fasterxml.jackson.annotation.JsonIgnoreProperties;
+import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.fabric8.kubernetes.api.model.ObjectMeta;
 import io.fabric8.kubernetes.client.utils.KubernetesSerialization;
@@ -24,6 +25,23 @@ public final class LeanJson {
     mapper.addMixIn(ObjectMeta.class, WithoutManagedFields.class);
   }
 
+  /**
+   * A copy of the mapper that reads field names without keeping them in a table shared from one
+   * document to the next. A lease's or a pod's managedFields name its owner's uid as a field
+   * ({@code k:{"uid":"…"}}), a new name in each object, and Jackson copies its whole table of names
+   * into a parser that meets a new one: a lease read in 14–15 µs took 41–50 µs when its owner's uid
+   * was new, as it is in every lease and pod of a wave, against 16 µs with each name read as a new
+   * string. A copy, because a factory keeps the setting its tables were made with.
+   */
+  static ObjectMapper readingNamesAfresh(ObjectMapper mapper) {
+    return mapper.copyWith(
+        mapper
+            .getFactory()
+            .rebuild()
+            .disable(JsonFactory.Feature.CANONICALIZE_FIELD_NAMES)
+            .build());
+  }
+
   /** The serialization of a client built outside Quarkus (the benchmark's operator). */
   public static KubernetesSerialization serialization() {
     ObjectMapper mapper = new ObjectMapper();
@@ -39,9 +57,14 @@ public final class LeanJson {
   static final class Serialization extends KubernetesSerialization {
     private final ObjectMapper mapper;
 
+    /** Over a copy of the mapper that reads field names afresh ({@link #readingNamesAfresh}). */
     Serialization(ObjectMapper mapper) {
-      super(mapper, true);
-      this.mapper = mapper;
+      this(readingNamesAfresh(mapper), true);
+    }
+
+    private Serialization(ObjectMapper copy, boolean searchClassloaders) {
+      super(copy, searchClassloaders);
+      this.mapper = copy;
     }
 
     @Override

@@ -34,6 +34,39 @@ class LeanJsonTest {
   }
 
   @Test
+  void fieldNamesAreReadAfreshNotLookedUpInATableSharedAcrossObjects() {
+    assertThat(readsFieldNamesAfresh(LeanJson.serialization())).isTrue();
+    assertThat(
+            readsFieldNamesAfresh(new io.fabric8.kubernetes.client.utils.KubernetesSerialization()))
+        .as("Jackson's default, which keeps every name it met in one table")
+        .isFalse();
+  }
+
+  /**
+   * Whether two reads of the same object give label keys that are distinct strings: a parser that
+   * keeps the names it met hands out the same string for a name each time.
+   */
+  static boolean readsFieldNamesAfresh(
+      io.fabric8.kubernetes.client.utils.KubernetesSerialization json) {
+    String first =
+        json.unmarshal(NODE_FROM_SERVER, GpuNode.class)
+            .getMetadata()
+            .getLabels()
+            .keySet()
+            .iterator()
+            .next();
+    String second =
+        json.unmarshal(NODE_FROM_SERVER, GpuNode.class)
+            .getMetadata()
+            .getLabels()
+            .keySet()
+            .iterator()
+            .next();
+    assertThat(first).isEqualTo(second).isEqualTo("zone");
+    return first != second;
+  }
+
+  @Test
   void aCopyIsEqualToItsOriginalAsJsonAndSharesNothingWithIt() {
     var json = LeanJson.serialization();
     GpuNode node = json.unmarshal(NODE_FROM_SERVER, GpuNode.class);

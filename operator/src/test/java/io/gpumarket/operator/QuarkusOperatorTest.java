@@ -92,6 +92,7 @@ class QuarkusOperatorTest {
             .unmarshal(LeanJsonTest.NODE_FROM_SERVER, io.gpumarket.api.v1alpha1.GpuNode.class);
     assertThat(node.getMetadata().getManagedFields()).isNullOrEmpty();
     assertThat(node.getSpec().provider).isEqualTo("acme");
+    assertThat(LeanJsonTest.readsFieldNamesAfresh(client.getKubernetesSerialization())).isTrue();
     // The copy JOSDK takes before each reconcile goes through the token buffer, not a string.
     assertThat(client.getKubernetesSerialization()).isInstanceOf(LeanJson.Serialization.class);
     assertThat(client.getKubernetesSerialization().clone(node))

@@ -288,23 +288,7 @@ final class Report {
         sizes,
         names,
         "operator's GC in the wave: collections (pause ms) by collector",
-        r ->
-            get(r, "e2e", "gcCollections") instanceof Map<?, ?> counts && !counts.isEmpty()
-                ? counts.entrySet().stream()
-                    .map(
-                        e ->
-                            shortCollector(e.getKey())
-                                + " "
-                                + e.getValue()
-                                + " ("
-                                + fmt(
-                                    "%.0f",
-                                    get(r, "e2e", "gcPauseMillis") instanceof Map<?, ?> ms
-                                        ? ms.get(e.getKey())
-                                        : null)
-                                + ")")
-                    .collect(Collectors.joining(", "))
-                : "none");
+        Report::collections);
     // Elapsed, as the JVM counts it: on busy cores a compiler thread also waits, so it bounds the
     // compiling's share of the CPU from above.
     row(
@@ -446,6 +430,27 @@ final class Report {
 
   private static String str(Object o) {
     return o == null ? "-" : o.toString();
+  }
+
+  /** Each collector's collections in the wave and their pauses; "none" when it had none. */
+  private static String collections(Map<String, Object> r) {
+    if (!(get(r, "e2e", "gcCollections") instanceof Map<?, ?> counts)) {
+      return "-";
+    }
+    if (counts.isEmpty()) {
+      return "none";
+    }
+    Object pauses = get(r, "e2e", "gcPauseMillis");
+    return counts.entrySet().stream()
+        .map(
+            e ->
+                shortCollector(e.getKey())
+                    + " "
+                    + e.getValue()
+                    + " ("
+                    + fmt("%.0f", pauses instanceof Map<?, ?> ms ? ms.get(e.getKey()) : null)
+                    + ")")
+        .collect(Collectors.joining(", "));
   }
 
   /** "young" for "G1 Young Generation", "full" for its "G1 Old Generation"; others as named. */

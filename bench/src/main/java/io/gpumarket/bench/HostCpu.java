@@ -100,23 +100,30 @@ final class HostCpu {
    * Java frames of the others, so it cannot tell these shares.
    */
   static Map<String, Double> threadMsPerJob(Snapshot before, Snapshot after, int jobs) {
-    Map<String, Long> byKind = new LinkedHashMap<>();
+    Map<String, Long> byKind = ticksBy(before, after, tid -> threadKind(after.names().get(tid)));
+    Map<String, Double> out = new LinkedHashMap<>();
     for (String kind : List.of("http client", "reconcile", "gc", "jit", "other")) {
-      byKind.put(kind, 0L);
+      out.put(kind, byKind.getOrDefault(kind, 0L) * MS_PER_TICK / Math.max(1, jobs));
     }
+    return out;
+  }
+
+  /**
+   * The ticks spent between two snapshots, summed by the group each id is put in: an id that ended
+   * in between is not counted, one whose start time differs (a new process or thread under an id
+   * used again) from its start.
+   */
+  private static Map<String, Long> ticksBy(
+      Snapshot before, Snapshot after, java.util.function.LongFunction<String> group) {
+    Map<String, Long> sums = new TreeMap<>();
     after
         .ticks()
         .forEach(
-            (tid, t) -> {
-              boolean same = Objects.equals(before.starts().get(tid), after.starts().get(tid));
-              byKind.merge(
-                  threadKind(after.names().get(tid)),
-                  same ? t - before.ticks().get(tid) : t,
-                  Long::sum);
+            (id, t) -> {
+              boolean same = Objects.equals(before.starts().get(id), after.starts().get(id));
+              sums.merge(group.apply(id), same ? t - before.ticks().get(id) : t, Long::sum);
             });
-    Map<String, Double> out = new LinkedHashMap<>();
-    byKind.forEach((k, v) -> out.put(k, v * MS_PER_TICK / Math.max(1, jobs)));
-    return out;
+    return sums;
   }
 
   /** What a JVM thread does, from its name as the kernel keeps it. */
@@ -173,15 +180,8 @@ final class HostCpu {
    */
   static Map<String, Double> msPerJob(
       Snapshot before, Snapshot after, Map<Long, String> labels, int jobs) {
-    Map<String, Long> byName = new TreeMap<>();
-    after
-        .ticks()
-        .forEach(
-            (pid, t) -> {
-              String name = labels.getOrDefault(pid, after.names().get(pid));
-              boolean same = Objects.equals(before.starts().get(pid), after.starts().get(pid));
-              byName.merge(name, same ? t - before.ticks().get(pid) : t, Long::sum);
-            });
+    Map<String, Long> byName =
+        ticksBy(before, after, pid -> labels.getOrDefault(pid, after.names().get(pid)));
     double per = MS_PER_TICK / Math.max(1, jobs);
     Map<String, Double> out = new LinkedHashMap<>();
     double machine = (after.machineBusy() - before.machineBusy()) * per;

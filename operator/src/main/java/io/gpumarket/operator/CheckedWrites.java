@@ -28,17 +28,24 @@ final class CheckedWrites {
     }
   }
 
-  /** Writes the status; false when someone changed the object since it was read (409). */
+  /**
+   * Writes the status; false when someone changed the object since it was read (409) or deleted it
+   * (404).
+   */
   static boolean updateStatus(KubernetesClient client, HasMetadata resource) {
     return written(client, resource) != null;
   }
 
-  /** The object as the status write left it, or null on a 409. */
+  /**
+   * The object as the status write left it, or null on a 409 or a 404. A 404 is a deletion that
+   * raced the reconcile (a user deleting a job, a lease collected with its owner): its watch event
+   * follows and ends the object's reconciles, so it is no error to log and retry with backoff.
+   */
   private static <T extends HasMetadata> T written(KubernetesClient client, T resource) {
     try {
       return client.resource(resource).updateStatus();
     } catch (KubernetesClientException e) {
-      if (e.getCode() == 409) {
+      if (e.getCode() == 409 || e.getCode() == 404) {
         return null;
       }
       throw e;
@@ -63,20 +70,6 @@ final class CheckedWrites {
     return true;
   }
 
-  /**
-   * The API server's copy of an object when it is newer than the one given, else null: after a
-   * conflict, a reconciler retries from it, since an informer that missed a watch event would hand
-   * back the same stale copy and every retry would conflict again.
-   */
-  static <T extends HasMetadata> T newerCopy(KubernetesClient client, T stale) {
-    T fresh = client.resource(stale).get();
-    return fresh != null
-            && !java.util.Objects.equals(
-                fresh.getMetadata().getResourceVersion(), stale.getMetadata().getResourceVersion())
-        ? fresh
-        : null;
-  }
-
   /** A reconcile of a copy of the primary resource, with this many refreshes left. */
   interface Pass<T extends HasMetadata> {
     UpdateControl<T> reconcile(T resource, int refreshes);
@@ -84,13 +77,23 @@ final class CheckedWrites {
 
   /**
    * After a write conflict: reconciles once more from the API server's copy if it is newer and a
-   * refresh is left, else tries again after {@code retry}.
+   * refresh is left, else tries again after {@code retry}; stops if the object is gone. The copy is
+   * read rather than awaited, since an informer that missed a watch event would hand back the same
+   * stale copy and every retry would conflict again.
    */
   static <T extends HasMetadata> UpdateControl<T> afterConflict(
       KubernetesClient client, T stale, int refreshes, Pass<T> again, Duration retry) {
-    T fresh = refreshes > 0 ? newerCopy(client, stale) : null;
-    return fresh != null
-        ? again.reconcile(fresh, refreshes - 1)
-        : UpdateControl.<T>noUpdate().rescheduleAfter(retry);
+    if (refreshes > 0) {
+      T fresh = client.resource(stale).get();
+      if (fresh == null) {
+        // Deleted: its watch event ends its reconciles.
+        return UpdateControl.noUpdate();
+      }
+      if (!java.util.Objects.equals(
+          fresh.getMetadata().getResourceVersion(), stale.getMetadata().getResourceVersion())) {
+        return again.reconcile(fresh, refreshes - 1);
+      }
+    }
+    return UpdateControl.<T>noUpdate().rescheduleAfter(retry);
   }
 }

@@ -407,18 +407,7 @@ public class GpuOfferReconciler implements Reconciler<GpuOffer> {
     // Written whole with the resourceVersion it was computed from, as the other kinds' statuses:
     // JOSDK's patch diffs two copies of the offer and sends array indexes that a lagging cache
     // can misplace, and cost more CPU than the write it makes.
-    boolean written;
-    try {
-      written = CheckedWrites.updateStatus(context.getClient(), offer);
-    } catch (io.fabric8.kubernetes.client.KubernetesClientException e) {
-      if (e.getCode() == 404) {
-        // Deleted since the cache showed it: there is no status left to write.
-        lastWritten.remove(id);
-        return UpdateControl.noUpdate();
-      }
-      throw e;
-    }
-    if (!written) {
+    if (!CheckedWrites.updateStatus(context.getClient(), offer)) {
       lastWritten.remove(id);
       return CheckedWrites.afterConflict(
           context.getClient(),

@@ -22,7 +22,8 @@ import java.util.Map;
  * <p>{@code --size S|M|L|XS|all} (default {@code S,M}; a comma list works), {@code --seed N},
  * {@code --out FILE} (JSON, default {@code bench-results.json}), {@code --kubeconfig PATH} (run the
  * end-to-end part against that cluster instead of the mock API server), {@code --skip-e2e}, {@code
- * --e2e-sizes S,M} (sizes that also run end to end; default S and M).
+ * --e2e-sizes S,M} (sizes that also run end to end; default S and M). {@code --compare A.json
+ * B.json} prints two runs' figures side by side instead of running.
  */
 public final class MarketBench {
   private MarketBench() {}
@@ -34,6 +35,15 @@ public final class MarketBench {
       System.setProperty("java.util.logging.manager", "org.jboss.logmanager.LogManager");
     }
     List<String> flags = Arrays.asList(args);
+    int compare = flags.indexOf("--compare");
+    if (compare >= 0) {
+      if (compare + 2 >= flags.size()) {
+        System.err.println("--compare takes two JSON files the benchmark wrote: A.json B.json");
+        System.exit(2);
+      }
+      compare(Path.of(flags.get(compare + 1)), Path.of(flags.get(compare + 2)), System.out);
+      System.exit(0);
+    }
     String sizeArg = option(flags, "--size", "S,M");
     List<String> sizes =
         sizeArg.equalsIgnoreCase("all") ? List.of("S", "M", "L") : List.of(sizeArg.split(","));
@@ -183,6 +193,14 @@ public final class MarketBench {
       return String.format(
           Locale.ROOT, "%.2f", ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage());
     }
+  }
+
+  /** Prints two runs' figures side by side, as written to their JSON files. */
+  @SuppressWarnings("unchecked")
+  static void compare(Path a, Path b, java.io.PrintStream out) throws IOException {
+    ObjectMapper json = new ObjectMapper();
+    Report.compare(
+        json.readValue(a.toFile(), Map.class), json.readValue(b.toFile(), Map.class), out);
   }
 
   static void write(Path out, Map<String, Object> result) throws IOException {

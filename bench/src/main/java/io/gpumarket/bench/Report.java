@@ -12,16 +12,147 @@ final class Report {
 
   @SuppressWarnings("unchecked")
   static void print(Map<String, Object> result, PrintStream out) {
+    out.printf("%nmachine: %s%n", machine(result));
+    printRows(table((Map<String, Object>) result.get("sizes")), out);
+    out.println("\ntargets (2-core machine):");
+    for (Map<String, Object> t : (List<Map<String, Object>>) result.get("targets")) {
+      out.printf(
+          "  [%s] %s (size %s): %s%n", verdict(t), t.get("target"), t.get("size"), t.get("value"));
+    }
+  }
+
+  /**
+   * Two runs side by side: each size's column of the first run, then of the second, then how each
+   * figure moved from the first to the second; and each target's verdict in both.
+   */
+  @SuppressWarnings("unchecked")
+  static void compare(Map<String, Object> a, Map<String, Object> b, PrintStream out) {
+    out.printf("%nA: %s%nB: %s%n", machine(a), machine(b));
+    Map<String, Object> sizesA = (Map<String, Object>) a.get("sizes");
+    Map<String, Object> sizesB = (Map<String, Object>) b.get("sizes");
+    java.util.Set<String> names = new java.util.LinkedHashSet<>(sizesA.keySet());
+    names.addAll(sizesB.keySet());
+    Map<String, Object> columns = new java.util.LinkedHashMap<>();
+    for (String size : names) {
+      if (sizesA.containsKey(size)) {
+        columns.put(size + " A", sizesA.get(size));
+      }
+      if (sizesB.containsKey(size)) {
+        columns.put(size + " B", sizesB.get(size));
+      }
+    }
+    List<String[]> rows = table(columns);
+    List<String> header = List.of(rows.get(0));
+    List<String[]> withChanges = new ArrayList<>();
+    for (String[] r : rows) {
+      List<String> cells = new ArrayList<>();
+      for (int i = 0; i < r.length; i++) {
+        cells.add(r[i]);
+        String name = header.get(i);
+        if (name.endsWith(" B") && header.contains(name.replaceFirst(" B$", " A"))) {
+          cells.add(
+              r == rows.get(0)
+                  ? name.replaceFirst(" B$", " B/A")
+                  : change(r[header.indexOf(name.replaceFirst(" B$", " A"))], r[i]));
+        }
+      }
+      withChanges.add(cells.toArray(String[]::new));
+    }
+    printRows(withChanges, out);
+    out.println("\ntargets (2-core machine), A -> B:");
+    Map<String, Map<String, Object>> targetsA = new java.util.LinkedHashMap<>();
+    ((List<Map<String, Object>>) a.get("targets"))
+        .forEach(t -> targetsA.put(t.get("target") + " (size " + t.get("size") + ")", t));
+    Map<String, Map<String, Object>> targetsB = new java.util.LinkedHashMap<>();
+    ((List<Map<String, Object>>) b.get("targets"))
+        .forEach(t -> targetsB.put(t.get("target") + " (size " + t.get("size") + ")", t));
+    java.util.Set<String> targets = new java.util.LinkedHashSet<>(targetsA.keySet());
+    targets.addAll(targetsB.keySet());
+    for (String t : targets) {
+      Map<String, Object> ta = targetsA.get(t);
+      Map<String, Object> tb = targetsB.get(t);
+      out.printf(
+          "  [%s -> %s] %s: %s -> %s%n",
+          ta == null ? "absent" : verdict(ta),
+          tb == null ? "absent" : verdict(tb),
+          t,
+          ta == null ? "-" : ta.get("value"),
+          tb == null ? "-" : tb.get("value"));
+    }
+  }
+
+  private static final java.util.regex.Pattern NUMBER =
+      java.util.regex.Pattern.compile("\\d{1,3}(?:,\\d{3})+(?:\\.\\d+)?|\\d+(?:\\.\\d+)?");
+
+  /** What may stand between the numbers of a cell whose change is shown: words and separators. */
+  private static final java.util.regex.Pattern FIGURES_ONLY =
+      java.util.regex.Pattern.compile("[\\p{Alpha}\\s/,;()%|]*");
+
+  /**
+   * How each number of a cell moved from {@code a} to {@code b}, in per cent, joined by " / ";
+   * blank where the two do not hold the same figures in the same words (text, a missing figure).
+   */
+  static String change(String a, String b) {
+    String wordsA = NUMBER.matcher(a).replaceAll("");
+    if (!wordsA.equals(NUMBER.matcher(b).replaceAll(""))
+        || !FIGURES_ONLY.matcher(wordsA).matches()) {
+      return "";
+    }
+    List<Double> from = numbers(a);
+    List<Double> to = numbers(b);
+    if (from.isEmpty() || from.size() != to.size()) {
+      return "";
+    }
+    List<String> moves = new ArrayList<>();
+    for (int i = 0; i < from.size(); i++) {
+      double x = from.get(i);
+      double y = to.get(i);
+      double percent = 100 * (y / x - 1);
+      moves.add(
+          x == y
+              ? "="
+              : x == 0
+                  ? "new"
+                  : String.format(
+                      Math.abs(percent) < 0.1
+                          ? "%+.2f%%"
+                          : Math.abs(percent) < 10 ? "%+.1f%%" : "%+.0f%%",
+                      percent));
+    }
+    return String.join(" / ", moves);
+  }
+
+  private static List<Double> numbers(String cell) {
+    List<Double> out = new ArrayList<>();
+    java.util.regex.Matcher m = NUMBER.matcher(cell);
+    while (m.find()) {
+      out.add(Double.parseDouble(m.group().replace(",", "")));
+    }
+    return out;
+  }
+
+  @SuppressWarnings("unchecked")
+  private static String machine(Map<String, Object> result) {
     Map<String, Object> machine = (Map<String, Object>) result.get("machine");
-    out.printf(
-        "%nmachine: %s cores, max heap %s MiB, %s, %s; load average at start %s, at end %s%n",
+    return String.format(
+        "%s cores, max heap %s MiB, %s, %s; load average at start %s, at end %s",
         machine.get("cores"),
         machine.get("maxHeapMiB"),
         machine.get("cpu"),
         machine.get("java"),
         machine.get("loadAverage"),
         result.get("loadAverageAtEnd"));
-    Map<String, Object> sizes = (Map<String, Object>) result.get("sizes");
+  }
+
+  private static String verdict(Map<String, Object> target) {
+    return target.get("met") == null
+        ? "not judged"
+        : Boolean.TRUE.equals(target.get("met")) ? "met" : "NOT met";
+  }
+
+  /** The report's rows, a column per entry of {@code sizes}, the first row naming them. */
+  @SuppressWarnings("unchecked")
+  private static List<String[]> table(Map<String, Object> sizes) {
     List<String> names = new ArrayList<>(sizes.keySet());
     List<String[]> rows = new ArrayList<>();
     rows.add(header(names));
@@ -346,39 +477,49 @@ final class Report {
           }
           return String.join(" | ", parts);
         });
+    return rows;
+  }
+
+  /** A cell longer than this is not a figure but a description: it gets a line of its own. */
+  private static final int WIDEST_CELL = 40;
+
+  private static void printRows(List<String[]> rows, PrintStream out) {
     int[] width = new int[rows.get(0).length];
     for (String[] r : rows) {
       for (int i = 0; i < r.length; i++) {
-        width[i] = Math.max(width[i], r[i].length());
+        if (i == 0 || r[i].length() <= WIDEST_CELL) {
+          width[i] = Math.max(width[i], r[i].length());
+        }
       }
     }
     for (String[] r : rows) {
+      if (java.util.Arrays.stream(r).skip(1).anyMatch(c -> c.length() > WIDEST_CELL)) {
+        out.println(r[0]);
+        for (int i = 1; i < r.length; i++) {
+          if (!r[i].isEmpty()) {
+            out.printf("    %s: %s%n", rows.get(0)[i], r[i]);
+          }
+        }
+        continue;
+      }
       StringBuilder line = new StringBuilder();
       for (int i = 0; i < r.length; i++) {
         line.append(String.format(i == 0 ? "%-" + width[i] + "s" : "  %" + width[i] + "s", r[i]));
       }
       out.println(line.toString().stripTrailing());
     }
-    out.println("\ntargets (2-core machine):");
-    for (Map<String, Object> t : (List<Map<String, Object>>) result.get("targets")) {
-      out.printf(
-          "  [%s] %s (size %s): %s%n",
-          t.get("met") == null
-              ? "not judged"
-              : Boolean.TRUE.equals(t.get("met")) ? "met" : "NOT met",
-          t.get("target"),
-          t.get("size"),
-          t.get("value"));
-    }
   }
 
+  /** The name of the i-th placement policy, from the first size that ran them. */
   @SuppressWarnings("unchecked")
   private static String policyName(Map<String, Object> sizes, int i) {
-    Map<String, Object> r = (Map<String, Object>) sizes.values().iterator().next();
-    return str(
-        ((List<Map<String, Object>>) ((Map<String, Object>) r.get("quality")).get("policies"))
-            .get(i)
-            .get("policy"));
+    for (Object size : sizes.values()) {
+      if (get((Map<String, Object>) size, "quality", "policies") instanceof List<?> policies
+          && policies.size() > i) {
+        return str(((Map<String, Object>) policies.get(i)).get("policy"));
+      }
+    }
+    return "policy " + (i + 1);
   }
 
   private static String[] header(List<String> names) {

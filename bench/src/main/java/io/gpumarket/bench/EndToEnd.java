@@ -193,6 +193,15 @@ final class EndToEnd {
     return out;
   }
 
+  /** The operator's counts and the host's and the operator's threads' CPU at one moment. */
+  private record Snapshot(
+      OperatorJvm.Counts counts, HostCpu.Snapshot host, HostCpu.Snapshot threads, long nanos) {
+    static Snapshot take(OperatorJvm operator) throws Exception {
+      return new Snapshot(
+          operator.counts(), HostCpu.take(), HostCpu.threads(operator.pid()), System.nanoTime());
+    }
+  }
+
   /**
    * One wave of {@code jobs}, created at once, until it settles: its figures, from the operator's
    * counts before and after it. {@code idle} is the fleet at rest, taken off its writes and CPU.
@@ -206,11 +215,7 @@ final class EndToEnd {
       Idle idle)
       throws Exception {
     Map<String, Object> out = new LinkedHashMap<>();
-    OperatorJvm.Counts before = operator.counts();
-    HostCpu.Snapshot hostBefore = HostCpu.take();
-    HostCpu.Snapshot threadsBefore = HostCpu.threads(operator.pid());
-
-    long start = System.nanoTime();
+    Snapshot before = Snapshot.take(operator);
     AtomicInteger createdSoFar = new AtomicInteger();
     Timeline timeline =
         new Timeline(
@@ -240,14 +245,7 @@ final class EndToEnd {
             waveBound.put(j.name(), t);
           }
         });
-    long end = System.nanoTime();
-    OperatorJvm.Counts after = operator.counts();
-    HostCpu.Snapshot hostAfter = HostCpu.take();
-    HostCpu.Snapshot threadsAfter = HostCpu.threads(operator.pid());
-    long cpu = after.cpuNanos() - before.cpuNanos();
-    Map<String, Long> requests = ApiCounter.minus(after.requests(), before.requests());
-    Map<String, Long> reconcileCounts = ApiCounter.minus(after.reconciles(), before.reconciles());
-    long writes = after.writes() - before.writes();
+    Snapshot after = Snapshot.take(operator);
 
     int nBound = waveBound.size();
     out.put("jobsCreated", jobs.size());
@@ -261,15 +259,33 @@ final class EndToEnd {
             .mapToInt(Workload.Job::gpus)
             .sum());
     out.put("settled", settled);
-    out.put("createSeconds", (createdAll - start) / 1e9);
-    long lastBind = waveBound.values().stream().mapToLong(Long::longValue).max().orElse(start);
+    out.put("createSeconds", (createdAll - before.nanos()) / 1e9);
+    bindFigures(out, before.nanos(), created, waveBound);
+    double runSeconds = (after.nanos() - before.nanos()) / 1e9;
+    // From the first job created until every job had its pods or said why it waits.
+    out.put("runSeconds", runSeconds);
+    writeFigures(out, before.counts(), after.counts(), idle, runSeconds, nBound);
+    Map<String, Long> reconcileCounts =
+        ApiCounter.minus(after.counts().reconciles(), before.counts().reconciles());
+    out.put("reconciles", reconcileCounts);
+    out.put(
+        "reconcilesPerJob",
+        reconcileCounts.values().stream().mapToLong(Long::longValue).sum() / (double) jobs.size());
+    cpuFigures(out, operator.pid(), before, after, idle, nBound);
+    return out;
+  }
+
+  /** How fast the wave's jobs were bound, and how long each waited from its creation. */
+  private static void bindFigures(
+      Map<String, Object> out, long start, Map<String, Long> created, Map<String, Long> bound) {
+    long lastBind = bound.values().stream().mapToLong(Long::longValue).max().orElse(start);
     double seconds = (lastBind - start) / 1e9;
-    out.put("jobsPerSecond", nBound / Math.max(seconds, 1e-9));
+    out.put("jobsPerSecond", bound.size() / Math.max(seconds, 1e-9));
     out.put("bindSpanSeconds", seconds);
-    out.put("bestMinuteJobsPerSecond", bestWindow(waveBound.values(), 60_000_000_000L));
+    out.put("bestMinuteJobsPerSecond", bestWindow(bound.values(), 60_000_000_000L));
     out.put("runShorterThanOneMinute", seconds < 60);
     Map<String, Long> waitByJob = new HashMap<>();
-    waveBound.forEach((job, at) -> waitByJob.put(job, at - created.get(job)));
+    bound.forEach((job, at) -> waitByJob.put(job, at - created.get(job)));
     long[] waits = waitByJob.values().stream().mapToLong(Long::longValue).sorted().toArray();
     out.put("bindP50S", CoreBench.percentile(waits, waits.length, 0.5) / 1e9);
     out.put("bindP90S", CoreBench.percentile(waits, waits.length, 0.9) / 1e9);
@@ -281,15 +297,24 @@ final class EndToEnd {
         .limit(5)
         .forEach(e -> slowest.put(e.getKey(), e.getValue() / 1e9));
     out.put("slowestBinds", slowest);
+  }
+
+  /** The operator's API requests in the wave: writes per bound job by kind, reads, conflicts. */
+  private static void writeFigures(
+      Map<String, Object> out,
+      OperatorJvm.Counts before,
+      OperatorJvm.Counts after,
+      Idle idle,
+      double runSeconds,
+      int nBound) {
+    Map<String, Long> requests = ApiCounter.minus(after.requests(), before.requests());
+    long writes = after.writes() - before.writes();
     Map<String, Long> writesByKind = new TreeMap<>();
     Map<String, Long> readsByKind = new TreeMap<>();
     requests.forEach(
         (k, v) ->
             (ApiCounter.isWrite(k.substring(0, k.indexOf(' '))) ? writesByKind : readsByKind)
                 .put(k, v));
-    double runSeconds = (end - start) / 1e9;
-    // From the first job created until every job had its pods or said why it waits.
-    out.put("runSeconds", runSeconds);
     out.put("writes", writes);
     out.put("writesPerBoundJob", writes / (double) Math.max(1, nBound));
     Map<String, Double> perJob = new TreeMap<>();
@@ -325,10 +350,18 @@ final class EndToEnd {
         after.codes().getOrDefault("409", 0L) - before.codes().getOrDefault("409", 0L));
     out.put("responseCodes", ApiCounter.minus(after.codes(), before.codes()));
     out.put("conflictsByKind", ApiCounter.minus(after.conflicts(), before.conflicts()));
-    out.put("reconciles", reconcileCounts);
-    out.put(
-        "reconcilesPerJob",
-        reconcileCounts.values().stream().mapToLong(Long::longValue).sum() / (double) jobs.size());
+  }
+
+  /** The CPU the wave cost the operator, by thread kind, and the machine, by process. */
+  private static void cpuFigures(
+      Map<String, Object> out,
+      long operatorPid,
+      Snapshot before,
+      Snapshot after,
+      Idle idle,
+      int nBound) {
+    double runSeconds = (after.nanos() - before.nanos()) / 1e9;
+    long cpu = after.counts().cpuNanos() - before.counts().cpuNanos();
     out.put("cpuMsPerJob", cpu / 1e6 / Math.max(1, nBound));
     out.put("cpuNote", "process CPU of the operator's JVM alone");
     out.put("operatorCores", cpu / 1e9 / runSeconds);
@@ -337,14 +370,18 @@ final class EndToEnd {
     out.put(
         "hostCpuMsPerJob",
         HostCpu.msPerJob(
-            hostBefore,
-            hostAfter,
-            Map.of(operator.pid(), "operator", ProcessHandle.current().pid(), "benchmark"),
+            before.host(),
+            after.host(),
+            Map.of(operatorPid, "operator", ProcessHandle.current().pid(), "benchmark"),
             nBound));
     out.put(
-        "operatorThreadCpuMsPerJob", HostCpu.threadMsPerJob(threadsBefore, threadsAfter, nBound));
-    out.put("gcCollections", ApiCounter.minus(after.gcCollections(), before.gcCollections()));
-    out.put("gcPauseMillis", ApiCounter.minus(after.gcMillis(), before.gcMillis()));
+        "operatorThreadCpuMsPerJob",
+        HostCpu.threadMsPerJob(before.threads(), after.threads(), nBound));
+    out.put(
+        "gcCollections",
+        ApiCounter.minus(after.counts().gcCollections(), before.counts().gcCollections()));
+    out.put(
+        "gcPauseMillis", ApiCounter.minus(after.counts().gcMillis(), before.counts().gcMillis()));
     // What the operator spent at rest, on the fleet's upkeep, during as long a time, taken off.
     out.put(
         "cpuMsPerJobBesidesIdle",
@@ -353,8 +390,8 @@ final class EndToEnd {
     // pod's would only in its first minutes. Elapsed time summed over the compiler threads.
     out.put(
         "jitCompileMsPerJob",
-        (after.compileMillis() - before.compileMillis()) / (double) Math.max(1, nBound));
-    return out;
+        (after.counts().compileMillis() - before.counts().compileMillis())
+            / (double) Math.max(1, nBound));
   }
 
   /** The same jobs, named with {@code prefix} before their own names. */

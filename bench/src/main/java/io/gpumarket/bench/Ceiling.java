@@ -136,8 +136,7 @@ final class Ceiling {
     return out;
   }
 
-  private static final Map<Long, String> BENCHMARK =
-      Map.of(ProcessHandle.current().pid(), "benchmark");
+  private static final Map<Long, String> BENCHMARK = Map.ofEntries(HostCpu.THIS_PROCESS);
 
   /** The middle value, or the mean of the two middle ones. */
   static double median(List<Double> values) {

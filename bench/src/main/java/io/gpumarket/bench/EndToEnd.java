@@ -372,7 +372,7 @@ final class EndToEnd {
         HostCpu.msPerJob(
             before.host(),
             after.host(),
-            Map.of(operatorPid, "operator", ProcessHandle.current().pid(), "benchmark"),
+            Map.ofEntries(Map.entry(operatorPid, "operator"), HostCpu.THIS_PROCESS),
             nBound));
     out.put(
         "operatorThreadCpuMsPerJob",

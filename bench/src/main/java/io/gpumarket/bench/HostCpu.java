@@ -172,6 +172,10 @@ final class HostCpu {
     }
   }
 
+  /** This JVM, the benchmark's, under the label its CPU is reported with. */
+  static final Map.Entry<Long, String> THIS_PROCESS =
+      Map.entry(ProcessHandle.current().pid(), "benchmark");
+
   /**
    * Milliseconds of CPU per job between two snapshots, by process: the ones in {@code labels} (by
    * pid) under their label, the others by command name, those of one name summed; largest first,

@@ -2,13 +2,13 @@ package io.gpumarket.bench;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
+import io.gpumarket.operator.CommandLine;
 import java.io.IOException;
 import java.lang.management.ManagementFactory;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -34,43 +34,37 @@ public final class MarketBench {
     if (System.getProperty("java.util.logging.manager") == null) {
       System.setProperty("java.util.logging.manager", "org.jboss.logmanager.LogManager");
     }
-    List<String> flags = Arrays.asList(args);
-    int compare = flags.indexOf("--compare");
-    if (compare >= 0) {
-      if (compare + 2 >= flags.size()) {
-        System.err.println("--compare takes two JSON files the benchmark wrote: A.json B.json");
-        System.exit(2);
+    Settings settings;
+    try {
+      CommandLine flags = CommandLine.parse(args, OPTIONS);
+      if (flags.has(CommandLine.HELP.name())) {
+        System.out.print(CommandLine.usage(COMMAND, OPTIONS));
+        System.exit(0);
       }
-      compare(Path.of(flags.get(compare + 1)), Path.of(flags.get(compare + 2)), System.out);
-      System.exit(0);
-    }
-    String sizeArg = option(flags, "--size", "S,M");
-    List<String> sizes =
-        sizeArg.equalsIgnoreCase("all") ? List.of("S", "M", "L") : List.of(sizeArg.split(","));
-    long seed = Long.parseLong(option(flags, "--seed", "20261122"));
-    Path out = Path.of(option(flags, "--out", "bench-results.json"));
-    String kubeconfig = option(flags, "--kubeconfig", null);
-    boolean e2e = !flags.contains("--skip-e2e");
-    List<String> e2eSizes = List.of(option(flags, "--e2e-sizes", "S,M").toUpperCase().split(","));
-    long e2eRuns =
-        e2e ? sizes.stream().filter(n -> e2eSizes.contains(n.trim().toUpperCase())).count() : 0;
-    if (kubeconfig != null && e2eRuns > 1) {
-      // The sizes share names (team-*, gn-*, job-*): the second would find the first's objects.
-      System.err.println(
-          "--kubeconfig runs one size end to end per API server, since its objects stay there: give"
-              + " one size in --e2e-sizes (or --size), and a fresh server for the next");
+      if (flags.has("--compare")) {
+        List<String> files = flags.values("--compare");
+        compare(Path.of(files.get(0)), Path.of(files.get(1)), System.out);
+        System.exit(0);
+      }
+      settings = Settings.of(flags);
+    } catch (CommandLine.Refused e) {
+      System.err.println(COMMAND + ": " + e.getMessage());
+      System.err.print(CommandLine.usage(COMMAND, OPTIONS));
       System.exit(2);
+      return;
     }
+    List<Workload.Size> sizes = settings.sizes();
+    long seed = settings.seed();
+    Path out = settings.out();
+    String kubeconfig = settings.kubeconfig();
 
     Map<String, Object> result = new LinkedHashMap<>();
     result.put("machine", machine());
     result.put("seed", seed);
     Map<String, Object> bySize = new LinkedHashMap<>();
     result.put("sizes", bySize);
-    for (String name : sizes) {
-      Workload.Size size = Workload.Size.of(name.trim());
-      Map<String, Object> r =
-          runSize(size, seed, e2e && e2eSizes.contains(size.name()), kubeconfig);
+    for (Workload.Size size : sizes) {
+      Map<String, Object> r = runSize(size, seed, settings.e2e(size), kubeconfig);
       bySize.put(size.name(), r);
       write(out, result); // what is measured survives a later failure
     }
@@ -80,6 +74,72 @@ public final class MarketBench {
     Report.print(result, System.out);
     System.out.println("\nJSON: " + out.toAbsolutePath());
     System.exit(0);
+  }
+
+  private static final String COMMAND = "java -jar bench/target/gpumarket-bench.jar";
+
+  /** What {@code main} takes; README's benchmark section says the same. */
+  static final List<CommandLine.Option> OPTIONS =
+      List.of(
+          new CommandLine.Option(
+              "--size", "SIZES", "XS, S, M or L, a list such as S,M, or all (default S,M)"),
+          new CommandLine.Option("--seed", "N", "the workload generator's seed (20261122)"),
+          new CommandLine.Option("--out", "FILE", "the JSON file (bench-results.json)"),
+          new CommandLine.Option("--skip-e2e", "", "no end-to-end part"),
+          new CommandLine.Option(
+              "--e2e-sizes", "SIZES", "the sizes that also run end to end (default S,M)"),
+          new CommandLine.Option(
+              "--kubeconfig",
+              "PATH",
+              "run end to end against that cluster instead of the mock API server, one size"
+                  + " per fresh server"),
+          new CommandLine.Option(
+              "--compare", "A.json B.json", "print two runs' figures side by side and exit"));
+
+  /** A run's settings, read from the command line. */
+  record Settings(
+      List<Workload.Size> sizes,
+      long seed,
+      Path out,
+      String kubeconfig,
+      boolean skipE2e,
+      List<String> e2eSizes) {
+    /** Whether this size runs end to end. */
+    boolean e2e(Workload.Size size) {
+      return !skipE2e && e2eSizes.contains(size.name());
+    }
+
+    /**
+     * @throws CommandLine.Refused for an unknown size, or several sizes end to end against one
+     *     cluster
+     */
+    static Settings of(CommandLine flags) {
+      Settings s =
+          new Settings(
+              sizes(flags, "--size", "S,M"),
+              flags.number("--seed", 20261122, Long.MIN_VALUE),
+              Path.of(flags.value("--out", "bench-results.json")),
+              flags.value("--kubeconfig", null),
+              flags.has("--skip-e2e"),
+              sizes(flags, "--e2e-sizes", "S,M").stream().map(Workload.Size::name).toList());
+      if (s.kubeconfig() != null && s.sizes().stream().filter(s::e2e).count() > 1) {
+        // The sizes share names (team-*, gn-*, job-*): the second would find the first's objects.
+        throw new CommandLine.Refused(
+            "--kubeconfig runs one size end to end per API server, since its objects stay there:"
+                + " give one size in --e2e-sizes (or --size), and a fresh server for the next");
+      }
+      return s;
+    }
+
+    private static List<Workload.Size> sizes(CommandLine flags, String option, String fallback) {
+      String list = flags.value(option, fallback);
+      try {
+        return (list.equalsIgnoreCase("all") ? List.of("S", "M", "L") : List.of(list.split(",")))
+            .stream().map(n -> Workload.Size.of(n.trim())).toList();
+      } catch (IllegalArgumentException e) {
+        throw new CommandLine.Refused(option + ": " + e.getMessage());
+      }
+    }
   }
 
   static Map<String, Object> runSize(Workload.Size size, long seed, boolean e2e, String kubeconfig)
@@ -205,10 +265,5 @@ public final class MarketBench {
 
   static void write(Path out, Map<String, Object> result) throws IOException {
     new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValue(out.toFile(), result);
-  }
-
-  private static String option(List<String> flags, String name, String fallback) {
-    int i = flags.indexOf(name);
-    return i >= 0 && i + 1 < flags.size() ? flags.get(i + 1) : fallback;
   }
 }

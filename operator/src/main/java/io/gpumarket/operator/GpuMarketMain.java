@@ -6,7 +6,7 @@ import io.quarkus.runtime.Quarkus;
 import io.quarkus.runtime.annotations.QuarkusMain;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.Arrays;
+import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
@@ -20,18 +20,62 @@ import java.util.concurrent.TimeUnit;
 public final class GpuMarketMain {
   private GpuMarketMain() {}
 
+  /** What {@code main} takes; README's Quickstart says the same. */
+  static final List<CommandLine.Option> OPTIONS =
+      List.of(
+          new CommandLine.Option(
+              "--cluster",
+              "",
+              "run against the cluster of the kubeconfig, or the pod's (the default when"
+                  + " KUBECONFIG is set or in a pod)"),
+          new CommandLine.Option("--sandbox", "", "run in the sandbox even so"),
+          new CommandLine.Option(
+              "--board-seconds", "N", "sandbox: redraw the market board every N seconds (5)"),
+          new CommandLine.Option(
+              "--jobs-per-minute",
+              "N",
+              "sandbox: new jobs a minute in the stream, 0 for none (12)"),
+          new CommandLine.Option("--seed", "N", "sandbox: the job stream's random seed (1)"),
+          new CommandLine.Option(
+              "--no-scenario", "", "sandbox: only the examples (no gridcloud, no job stream)"),
+          new CommandLine.Option("--no-agents", "", "sandbox: no simulated node agents"),
+          new CommandLine.Option("--no-clear", "", "sandbox: append boards instead of redrawing"),
+          new CommandLine.Option(
+              "--examples", "DIR", "sandbox: the manifests to apply (manifests/examples)"),
+          new CommandLine.Option(
+              "--node-failure-toleration",
+              "DURATION",
+              "sandbox: how long a host may be down before its jobs move (PT1M)"));
+
   public static void main(String... args) {
-    List<String> flags = Arrays.asList(args);
+    CommandLine flags;
+    try {
+      flags = CommandLine.parse(args, OPTIONS);
+      if (flags.has(CommandLine.HELP.name())) {
+        System.out.print(CommandLine.usage(COMMAND, OPTIONS));
+        return;
+      }
+      // Read now, so that a bad value stops the sandbox before anything starts.
+      flags.number("--board-seconds", 5, 1);
+      flags.decimal("--jobs-per-minute", 12, 0);
+      flags.number("--seed", 1, Long.MIN_VALUE);
+      flags.duration("--node-failure-toleration", Duration.ofMinutes(1));
+    } catch (CommandLine.Refused e) {
+      System.err.println(COMMAND + ": " + e.getMessage());
+      System.err.print(CommandLine.usage(COMMAND, OPTIONS));
+      System.exit(2);
+      return;
+    }
     boolean cluster =
-        flags.contains("--cluster")
-            || (!flags.contains("--sandbox")
+        flags.has("--cluster")
+            || (!flags.has("--sandbox")
                 && (System.getenv("KUBECONFIG") != null
                     || System.getenv("KUBERNETES_SERVICE_HOST") != null));
     if (cluster) {
       Quarkus.run(args);
       return;
     }
-    Path examples = Path.of(option(flags, "--examples", "manifests/examples"));
+    Path examples = Path.of(flags.value("--examples", "manifests/examples"));
     Sandbox sandbox = Sandbox.start();
     System.setProperty("quarkus.kubernetes-client.api-server-url", sandbox.url());
     System.setProperty("quarkus.kubernetes-client.trust-certs", "true");
@@ -43,7 +87,8 @@ public final class GpuMarketMain {
     System.setProperty("gpumarket.verification.accept-simulated", "true");
     // A host that died has its jobs moved after a minute rather than five, so it shows.
     System.setProperty(
-        "gpumarket.node-failure-toleration", option(flags, "--node-failure-toleration", "PT1M"));
+        "gpumarket.node-failure-toleration",
+        flags.duration("--node-failure-toleration", Duration.ofMinutes(1)).toString());
     var board =
         Executors.newSingleThreadScheduledExecutor(
             r -> {
@@ -52,7 +97,7 @@ public final class GpuMarketMain {
               return t;
             });
     try {
-      boolean scenario = !flags.contains("--no-scenario");
+      boolean scenario = !flags.has("--no-scenario");
       if (scenario) {
         System.out.printf(
             "sandbox: applied %d objects of provider gridcloud (hosts that flap, die and lie)%n",
@@ -68,24 +113,24 @@ public final class GpuMarketMain {
             sandbox.url(), examples);
       }
       sandbox.startKubelet();
-      if (!flags.contains("--no-agents")) {
+      if (!flags.has("--no-agents")) {
         int agents = sandbox.startAgents("gpumarket-system");
         System.out.printf(
             "sandbox: %d node agents heartbeating, GPUs simulated on the CPU%n", agents);
       }
       if (scenario) {
-        double jobsPerMinute = Double.parseDouble(option(flags, "--jobs-per-minute", "12"));
+        double jobsPerMinute = flags.decimal("--jobs-per-minute", 12, 0);
         if (jobsPerMinute > 0) {
           sandbox.startJobStream(
-              java.time.Duration.ofMillis((long) (60_000 / jobsPerMinute)),
-              Long.parseLong(option(flags, "--seed", "1")));
+              Duration.ofMillis((long) (60_000 / jobsPerMinute)),
+              flags.number("--seed", 1, Long.MIN_VALUE));
           System.out.printf(
               "sandbox: %s new jobs a minute from ml-team and render-team%n",
-              option(flags, "--jobs-per-minute", "12"));
+              flags.value("--jobs-per-minute", "12"));
         }
       }
-      boolean terminal = System.console() != null && !flags.contains("--no-clear");
-      long every = Long.parseLong(option(flags, "--board-seconds", "5"));
+      boolean terminal = System.console() != null && !flags.has("--no-clear");
+      long every = flags.number("--board-seconds", 5, 1);
       board.scheduleWithFixedDelay(
           () -> {
             try {
@@ -106,8 +151,5 @@ public final class GpuMarketMain {
     }
   }
 
-  private static String option(List<String> flags, String name, String fallback) {
-    int i = flags.indexOf(name);
-    return i >= 0 && i + 1 < flags.size() ? flags.get(i + 1) : fallback;
-  }
+  private static final String COMMAND = "java -jar operator/target/quarkus-app/quarkus-run.jar";
 }

@@ -49,17 +49,20 @@ public final class GpuMarketMain {
 
   public static void main(String... args) {
     CommandLine flags;
+    long boardSeconds;
+    double jobsPerMinute;
+    long seed;
+    Duration nodeFailureToleration;
     try {
       flags = CommandLine.parse(args, OPTIONS);
       if (flags.has(CommandLine.HELP.name())) {
         System.out.print(CommandLine.usage(COMMAND, OPTIONS));
         return;
       }
-      // Read now, so that a bad value stops the sandbox before anything starts.
-      flags.number("--board-seconds", 5, 1);
-      flags.decimal("--jobs-per-minute", 12, 0);
-      flags.number("--seed", 1, Long.MIN_VALUE);
-      flags.duration("--node-failure-toleration", Duration.ofMinutes(1));
+      boardSeconds = flags.number("--board-seconds", 5, 1);
+      jobsPerMinute = flags.decimal("--jobs-per-minute", 12, 0);
+      seed = flags.number("--seed", 1, Long.MIN_VALUE);
+      nodeFailureToleration = flags.duration("--node-failure-toleration", Duration.ofMinutes(1));
     } catch (CommandLine.Refused e) {
       System.err.println(COMMAND + ": " + e.getMessage());
       System.err.print(CommandLine.usage(COMMAND, OPTIONS));
@@ -86,9 +89,7 @@ public final class GpuMarketMain {
     // Its agents simulate their GPUs: verify them as if they were there.
     System.setProperty("gpumarket.verification.accept-simulated", "true");
     // A host that died has its jobs moved after a minute rather than five, so it shows.
-    System.setProperty(
-        "gpumarket.node-failure-toleration",
-        flags.duration("--node-failure-toleration", Duration.ofMinutes(1)).toString());
+    System.setProperty("gpumarket.node-failure-toleration", nodeFailureToleration.toString());
     var board =
         Executors.newSingleThreadScheduledExecutor(
             r -> {
@@ -119,18 +120,14 @@ public final class GpuMarketMain {
             "sandbox: %d node agents heartbeating, GPUs simulated on the CPU%n", agents);
       }
       if (scenario) {
-        double jobsPerMinute = flags.decimal("--jobs-per-minute", 12, 0);
         if (jobsPerMinute > 0) {
-          sandbox.startJobStream(
-              Duration.ofMillis((long) (60_000 / jobsPerMinute)),
-              flags.number("--seed", 1, Long.MIN_VALUE));
+          sandbox.startJobStream(Duration.ofMillis((long) (60_000 / jobsPerMinute)), seed);
           System.out.printf(
               "sandbox: %s new jobs a minute from ml-team and render-team%n",
               flags.value("--jobs-per-minute", "12"));
         }
       }
       boolean terminal = System.console() != null && !flags.has("--no-clear");
-      long every = flags.number("--board-seconds", 5, 1);
       board.scheduleWithFixedDelay(
           () -> {
             try {
@@ -139,8 +136,8 @@ public final class GpuMarketMain {
               System.err.println("board: " + e.getMessage());
             }
           },
-          every,
-          every,
+          boardSeconds,
+          boardSeconds,
           TimeUnit.SECONDS);
       Quarkus.run(args);
     } catch (java.io.IOException e) {

@@ -77,6 +77,40 @@ class OfferTriggersTest {
   }
 
   @Test
+  void bindsDuringAnOffersCountsPauseWakeItNoMoreAndItsCountsEndUpRight() {
+    try (MockCluster cluster = new MockCluster()) {
+      Fleet fleet = cluster.fleet;
+      fleet.oneH100Host();
+      OfferReconciles reconciles = new OfferReconciles();
+      try (TestOperator operator =
+          TestOperator.start(
+              cluster.client,
+              o -> o.withMetrics(reconciles),
+              TestOperator.Options.TESTS.withOfferCountsInterval(Duration.ofSeconds(6)))) {
+        await().atMost(Duration.ofSeconds(20)).until(() -> available(fleet) == 8);
+        // A first bind's counts are written at once, and the pause begins.
+        fleet.create(Fleet.job("team-a", "first", List.of("h100-80gb"), 1, 1, "3.00"));
+        await().atMost(Duration.ofSeconds(20)).until(() -> available(fleet) == 7);
+        int before = reconciles.of("h100");
+
+        for (int i = 0; i < 6; i++) {
+          fleet.create(Fleet.job("team-a", "j" + i, List.of("h100-80gb"), 1, 1, "3.00"));
+        }
+        await().atMost(Duration.ofSeconds(30)).until(() -> available(fleet) == 1);
+
+        // Six holds written on the node, each an event: the first leaves the counts to the pause's
+        // end, the others wake the offer no more, and the pause's end writes them all.
+        assertThat(reconciles.of("h100") - before).isBetween(1, 3);
+      }
+    }
+  }
+
+  private static int available(Fleet fleet) {
+    GpuOffer offer = fleet.getOffer("acme", "h100");
+    return ready(offer) ? offer.getStatus().availableGpus : -1;
+  }
+
+  @Test
   void anOfferHearsOfANodeThatLeavesItsSelectorAndOfOneThatComesBack() {
     try (MockCluster cluster = new MockCluster()) {
       Fleet fleet = cluster.fleet;

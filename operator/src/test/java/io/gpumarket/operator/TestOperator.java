@@ -136,7 +136,8 @@ public final class TestOperator implements AutoCloseable {
     return start(client, o -> {}, options);
   }
 
-  private static TestOperator start(
+  /** With further settings and tests' own timing. */
+  static TestOperator start(
       KubernetesClient client,
       java.util.function.Consumer<
               io.javaoperatorsdk.operator.api.config.ConfigurationServiceOverrider>

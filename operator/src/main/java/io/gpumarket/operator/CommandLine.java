@@ -97,53 +97,49 @@ public final class CommandLine {
 
   /** The option's value as a whole number of at least {@code min}, or {@code fallback}. */
   public long number(String name, long fallback, long min) {
-    String v = value(name, null);
-    if (v == null) {
-      return fallback;
-    }
-    try {
-      long n = Long.parseLong(v);
-      if (n >= min) {
-        return n;
-      }
-    } catch (NumberFormatException e) {
-      // refused below, with the option's name
-    }
-    throw new Refused(name + " takes a whole number of at least " + min + ", not " + v);
+    return read(name, fallback, Long::valueOf, n -> n >= min, "a whole number of at least " + min);
   }
 
   /** The option's value as a number of at least {@code min}, or {@code fallback}. */
   public double decimal(String name, double fallback, double min) {
-    String v = value(name, null);
-    if (v == null) {
-      return fallback;
-    }
-    try {
-      double n = Double.parseDouble(v);
-      if (n >= min) {
-        return n;
-      }
-    } catch (NumberFormatException e) {
-      // refused below, with the option's name
-    }
-    throw new Refused(name + " takes a number of at least " + min + ", not " + v);
+    return read(name, fallback, Double::valueOf, n -> n >= min, "a number of at least " + min);
   }
 
   /** The option's value as an ISO-8601 duration above zero ({@code PT1M}), or {@code fallback}. */
   public Duration duration(String name, Duration fallback) {
+    return read(
+        name,
+        fallback,
+        Duration::parse,
+        d -> !d.isNegative() && !d.isZero(),
+        "a duration above zero such as PT1M or PT30S");
+  }
+
+  /**
+   * The option's value as {@code parse} reads it, or {@code fallback} when it was not given.
+   *
+   * @throws Refused when {@code parse} cannot read it or {@code valid} refuses what it read, saying
+   *     the option takes {@code what}
+   */
+  private <T> T read(
+      String name,
+      T fallback,
+      java.util.function.Function<String, T> parse,
+      java.util.function.Predicate<T> valid,
+      String what) {
     String v = value(name, null);
     if (v == null) {
       return fallback;
     }
     try {
-      Duration d = Duration.parse(v);
-      if (!d.isNegative() && !d.isZero()) {
-        return d;
+      T read = parse.apply(v);
+      if (valid.test(read)) {
+        return read;
       }
-    } catch (DateTimeParseException e) {
+    } catch (NumberFormatException | DateTimeParseException e) {
       // refused below, with the option's name
     }
-    throw new Refused(name + " takes a duration above zero such as PT1M or PT30S, not " + v);
+    throw new Refused(name + " takes " + what + ", not " + v);
   }
 
   /** The usage of {@code command}: a line per option, {@link #HELP} last. */

@@ -255,12 +255,32 @@ public final class MarketBench {
     }
   }
 
-  /** Prints two runs' figures side by side, as written to their JSON files. */
+  /**
+   * Prints two runs' figures side by side, as written to their JSON files.
+   *
+   * @throws CommandLine.Refused when a file cannot be read or is not one the benchmark wrote
+   */
+  static void compare(Path a, Path b, java.io.PrintStream out) {
+    Report.compare(run(a), run(b), out);
+  }
+
   @SuppressWarnings("unchecked")
-  static void compare(Path a, Path b, java.io.PrintStream out) throws IOException {
-    ObjectMapper json = new ObjectMapper();
-    Report.compare(
-        json.readValue(a.toFile(), Map.class), json.readValue(b.toFile(), Map.class), out);
+  private static Map<String, Object> run(Path file) {
+    Map<String, Object> run;
+    try {
+      run = new ObjectMapper().readValue(file.toFile(), Map.class);
+    } catch (IOException e) {
+      throw new CommandLine.Refused("--compare: cannot read " + file + ": " + e.getMessage());
+    }
+    if (!(run.get("sizes") instanceof Map)
+        || !(run.get("machine") instanceof Map)
+        || !(run.get("targets") instanceof List)) {
+      throw new CommandLine.Refused(
+          "--compare: "
+              + file
+              + " is not a JSON file the benchmark wrote (no sizes, machine or targets)");
+    }
+    return run;
   }
 
   static void write(Path out, Map<String, Object> result) throws IOException {

@@ -1,7 +1,9 @@
 package io.gpumarket.bench;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.gpumarket.operator.CommandLine;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
@@ -98,6 +100,21 @@ class ReportTest {
     assertThat(Report.change("-", "3.0")).isEmpty();
     assertThat(Report.change("ok", "ok")).isEmpty();
     assertThat(Report.change("https://127.0.0.1:24193/", "https://127.0.0.1:27821/")).isEmpty();
+  }
+
+  @Test
+  void aFileTheBenchmarkDidNotWriteIsRefusedByName(@TempDir Path dir) throws Exception {
+    Path a = dir.resolve("a.json");
+    MarketBench.write(a, run(30.0, 12.0, "jvm"));
+    Path other = Files.writeString(dir.resolve("other.json"), "{\"kind\": \"Pod\"}");
+    PrintStream out = new PrintStream(new ByteArrayOutputStream(), true, StandardCharsets.UTF_8);
+
+    assertThatThrownBy(() -> MarketBench.compare(a, dir.resolve("missing.json"), out))
+        .isInstanceOf(CommandLine.Refused.class)
+        .hasMessageContaining("cannot read " + dir.resolve("missing.json"));
+    assertThatThrownBy(() -> MarketBench.compare(other, a, out))
+        .isInstanceOf(CommandLine.Refused.class)
+        .hasMessageContaining(other + " is not a JSON file the benchmark wrote");
   }
 
   @Test

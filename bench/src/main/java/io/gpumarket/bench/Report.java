@@ -2,8 +2,11 @@ package io.gpumarket.bench;
 
 import java.io.PrintStream;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.stream.Collectors;
 
 /** The figures as a table on the terminal. */
@@ -30,9 +33,9 @@ final class Report {
     out.printf("%nA: %s%nB: %s%n", machine(a), machine(b));
     Map<String, Object> sizesA = (Map<String, Object>) a.get("sizes");
     Map<String, Object> sizesB = (Map<String, Object>) b.get("sizes");
-    java.util.Set<String> names = new java.util.LinkedHashSet<>(sizesA.keySet());
+    Set<String> names = new LinkedHashSet<>(sizesA.keySet());
     names.addAll(sizesB.keySet());
-    Map<String, Object> columns = new java.util.LinkedHashMap<>();
+    Map<String, Object> columns = new LinkedHashMap<>();
     for (String size : names) {
       if (sizesA.containsKey(size)) {
         columns.put(size + " A", sizesA.get(size));
@@ -60,13 +63,9 @@ final class Report {
     }
     printRows(withChanges, out);
     out.println("\ntargets (2-core machine), A -> B:");
-    Map<String, Map<String, Object>> targetsA = new java.util.LinkedHashMap<>();
-    ((List<Map<String, Object>>) a.get("targets"))
-        .forEach(t -> targetsA.put(t.get("target") + " (size " + t.get("size") + ")", t));
-    Map<String, Map<String, Object>> targetsB = new java.util.LinkedHashMap<>();
-    ((List<Map<String, Object>>) b.get("targets"))
-        .forEach(t -> targetsB.put(t.get("target") + " (size " + t.get("size") + ")", t));
-    java.util.Set<String> targets = new java.util.LinkedHashSet<>(targetsA.keySet());
+    Map<String, Map<String, Object>> targetsA = byTarget(a);
+    Map<String, Map<String, Object>> targetsB = byTarget(b);
+    Set<String> targets = new LinkedHashSet<>(targetsA.keySet());
     targets.addAll(targetsB.keySet());
     for (String t : targets) {
       Map<String, Object> ta = targetsA.get(t);
@@ -79,6 +78,15 @@ final class Report {
           ta == null ? "-" : ta.get("value"),
           tb == null ? "-" : tb.get("value"));
     }
+  }
+
+  /** A run's targets by what they say and the size they were judged at. */
+  @SuppressWarnings("unchecked")
+  private static Map<String, Map<String, Object>> byTarget(Map<String, Object> run) {
+    Map<String, Map<String, Object>> targets = new LinkedHashMap<>();
+    ((List<Map<String, Object>>) run.get("targets"))
+        .forEach(t -> targets.put(t.get("target") + " (size " + t.get("size") + ")", t));
+    return targets;
   }
 
   private static final java.util.regex.Pattern NUMBER =

@@ -23,7 +23,6 @@ import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Objects;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.stream.Collectors;
@@ -187,7 +186,11 @@ public class GpuOfferReconciler implements Reconciler<GpuOffer> {
     return concerned;
   }
 
-  /** What an offer shows of a GpuNode besides its holds ({@link #changesWhatOffersShow}). */
+  /**
+   * What an offer shows of a GpuNode besides its holds: its generation, labels, healthy GPUs,
+   * readiness and schedulability. The one definition {@link #changesWhatOffersShow} and {@link
+   * #toWake} share, so that a change one counts as more than holds the other does too.
+   */
   record Shown(
       Long generation,
       Map<String, String> labels,
@@ -212,17 +215,9 @@ public class GpuOfferReconciler implements Reconciler<GpuOffer> {
    * reconciles took every reconcile thread from the jobs.
    */
   static boolean changesWhatOffersShow(GpuNode now, GpuNode before) {
-    if (!Objects.equals(now.getMetadata().getGeneration(), before.getMetadata().getGeneration())
-        || !Objects.equals(now.getMetadata().getLabels(), before.getMetadata().getLabels())
-        || !MarketView.hasGpuSpec(now)
-        || !MarketView.hasGpuSpec(before)) {
-      return true;
-    }
-    NodeState a = MarketView.nodeState(now, null);
-    NodeState b = MarketView.nodeState(before, null);
-    return a.healthyGpus() != b.healthyGpus()
-        || a.ready() != b.ready()
-        || a.schedulable() != b.schedulable()
+    return !MarketView.hasGpuSpec(now)
+        || !MarketView.hasGpuSpec(before)
+        || !Shown.of(now).equals(Shown.of(before))
         || !holds(now).equals(holds(before));
   }
 

@@ -48,9 +48,7 @@ public final class MarketBench {
       }
       settings = Settings.of(flags);
     } catch (CommandLine.Refused e) {
-      System.err.println(COMMAND + ": " + e.getMessage());
-      System.err.print(CommandLine.usage(COMMAND, OPTIONS));
-      System.exit(2);
+      CommandLine.exitRefused(COMMAND, OPTIONS, e);
       return;
     }
     List<Workload.Size> sizes = settings.sizes();

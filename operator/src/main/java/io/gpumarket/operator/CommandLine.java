@@ -3,10 +3,8 @@ package io.gpumarket.operator;
 import java.time.Duration;
 import java.time.format.DateTimeParseException;
 import java.util.HashMap;
-import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 
 /**
  * A command's options, read against the list of those it knows: an option it does not know, one
@@ -38,8 +36,8 @@ public final class CommandLine {
   /** Shown in every usage: the one option every command knows. */
   public static final Option HELP = new Option("--help", "", "print this and exit");
 
-  private final Set<String> switches = new HashSet<>();
-  private final Map<String, List<String>> values = new HashMap<>();
+  /** The options given, by name, with the values that followed each (none for a switch). */
+  private final Map<String, List<String>> given = new HashMap<>();
 
   private CommandLine() {}
 
@@ -61,19 +59,15 @@ public final class CommandLine {
                 ? "unknown option " + args[i]
                 : "unexpected argument " + args[i] + " (every value follows its option)");
       }
-      if (line.switches.contains(o.name()) || line.values.containsKey(o.name())) {
+      if (line.given.containsKey(o.name())) {
         throw new Refused(o.name() + " given twice");
       }
       int n = o.arity();
-      if (n == 0) {
-        line.switches.add(o.name());
-        continue;
-      }
-      if (i + n >= args.length
-          || List.of(args).subList(i + 1, i + 1 + n).stream().anyMatch(v -> known.containsKey(v))) {
+      List<String> values = List.of(args).subList(i + 1, Math.min(args.length, i + 1 + n));
+      if (values.size() < n || values.stream().anyMatch(known::containsKey)) {
         throw new Refused(o.name() + " takes " + o.values().trim());
       }
-      line.values.put(o.name(), List.of(args).subList(i + 1, i + 1 + n));
+      line.given.put(o.name(), values);
       i += n;
     }
     return line;
@@ -81,18 +75,18 @@ public final class CommandLine {
 
   /** Whether the option was given. */
   public boolean has(String name) {
-    return switches.contains(name) || values.containsKey(name);
+    return given.containsKey(name);
   }
 
   /** The option's value, or {@code fallback} when it was not given. */
   public String value(String name, String fallback) {
-    List<String> v = values.get(name);
-    return v == null ? fallback : v.get(0);
+    List<String> v = given.get(name);
+    return v == null || v.isEmpty() ? fallback : v.get(0);
   }
 
   /** The values of an option that takes several; empty when it was not given. */
   public List<String> values(String name) {
-    return values.getOrDefault(name, List.of());
+    return given.getOrDefault(name, List.of());
   }
 
   /** The option's value as a whole number of at least {@code min}, or {@code fallback}. */
@@ -144,18 +138,26 @@ public final class CommandLine {
 
   /** The usage of {@code command}: a line per option, {@link #HELP} last. */
   public static String usage(String command, List<Option> options) {
+    List<Option> all = new java.util.ArrayList<>(options);
+    all.add(HELP);
+    int width = all.stream().mapToInt(o -> typed(o).length()).max().orElse(0);
     StringBuilder out = new StringBuilder("usage: " + command + " [options]\n");
-    int width = 0;
-    for (Option o : options) {
-      width = Math.max(width, (o.name() + " " + o.values()).trim().length());
-    }
-    width = Math.max(width, HELP.name().length());
-    for (Option o : options) {
-      out.append(
-          String.format(
-              "  %-" + width + "s  %s%n", (o.name() + " " + o.values()).trim(), o.help()));
-    }
-    out.append(String.format("  %-" + width + "s  %s%n", HELP.name(), HELP.help()));
+    all.forEach(o -> out.append(String.format("  %-" + width + "s  %s%n", typed(o), o.help())));
     return out.toString();
+  }
+
+  /** An option as typed, with its values as the usage names them. */
+  private static String typed(Option o) {
+    return (o.name() + " " + o.values()).trim();
+  }
+
+  /**
+   * Tells why the input was refused, with the usage, on standard error, and ends the JVM with
+   * status 2: what every command does with a {@link Refused}.
+   */
+  public static void exitRefused(String command, List<Option> options, Refused refused) {
+    System.err.println(command + ": " + refused.getMessage());
+    System.err.print(usage(command, options));
+    System.exit(2);
   }
 }

@@ -64,9 +64,7 @@ public final class GpuMarketMain {
       seed = flags.number("--seed", 1, Long.MIN_VALUE);
       nodeFailureToleration = flags.duration("--node-failure-toleration", Duration.ofMinutes(1));
     } catch (CommandLine.Refused e) {
-      System.err.println(COMMAND + ": " + e.getMessage());
-      System.err.print(CommandLine.usage(COMMAND, OPTIONS));
-      System.exit(2);
+      CommandLine.exitRefused(COMMAND, OPTIONS, e);
       return;
     }
     boolean cluster =

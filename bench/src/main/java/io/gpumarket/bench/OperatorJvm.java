@@ -252,11 +252,7 @@ final class OperatorJvm implements AutoCloseable {
                 .build();
         TestOperator operator =
             TestOperator.start(
-                client,
-                o ->
-                    o.withMetrics(reconciles)
-                        .withConcurrentReconciliationThreads(EndToEnd.RECONCILE_THREADS)
-                        .withExecutorService(reconcileThreads()))) {
+                client, o -> o.withMetrics(reconciles).withExecutorService(reconcileThreads()))) {
       answers.println(ANSWER + JSON.writeValueAsString("started"));
       BufferedReader commands =
           new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));

@@ -15,6 +15,7 @@ import io.javaoperatorsdk.operator.api.reconciler.ControllerConfiguration;
 import io.javaoperatorsdk.operator.api.reconciler.DeleteControl;
 import io.javaoperatorsdk.operator.api.reconciler.ErrorStatusUpdateControl;
 import io.javaoperatorsdk.operator.api.reconciler.EventSourceContext;
+import io.javaoperatorsdk.operator.api.reconciler.MaxReconciliationInterval;
 import io.javaoperatorsdk.operator.api.reconciler.Reconciler;
 import io.javaoperatorsdk.operator.api.reconciler.UpdateControl;
 import io.javaoperatorsdk.operator.processing.event.ResourceID;
@@ -28,6 +29,7 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Objects;
 import java.util.Set;
+import java.util.concurrent.TimeUnit;
 
 /**
  * Runs a ComputeJob: leases its GPUs (on demand, or from {@code leaseRef}), runs one Pod per
@@ -36,6 +38,8 @@ import java.util.Set;
  */
 @ControllerConfiguration(
     name = "computejob",
+    maxReconciliationInterval =
+        @MaxReconciliationInterval(interval = Failsafe.HOURS, timeUnit = TimeUnit.HOURS),
     informer = @Informer(itemStore = LeanCaches.WithoutManagedFields.class))
 public class ComputeJobReconciler implements Reconciler<ComputeJob>, Cleaner<ComputeJob> {
   static final String LEASE_REF_INDEX = "spec.leaseRef";

@@ -22,6 +22,7 @@ import io.javaoperatorsdk.operator.api.reconciler.ControllerConfiguration;
 import io.javaoperatorsdk.operator.api.reconciler.DeleteControl;
 import io.javaoperatorsdk.operator.api.reconciler.ErrorStatusUpdateControl;
 import io.javaoperatorsdk.operator.api.reconciler.EventSourceContext;
+import io.javaoperatorsdk.operator.api.reconciler.MaxReconciliationInterval;
 import io.javaoperatorsdk.operator.api.reconciler.Reconciler;
 import io.javaoperatorsdk.operator.api.reconciler.UpdateControl;
 import io.javaoperatorsdk.operator.processing.event.ResourceID;
@@ -41,6 +42,7 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
 import org.eclipse.microprofile.config.inject.ConfigProperty;
 
@@ -50,6 +52,8 @@ import org.eclipse.microprofile.config.inject.ConfigProperty;
  */
 @ControllerConfiguration(
     name = "gpulease",
+    maxReconciliationInterval =
+        @MaxReconciliationInterval(interval = Failsafe.HOURS, timeUnit = TimeUnit.HOURS),
     informer = @Informer(itemStore = LeanCaches.WithoutManagedFields.class))
 public class GpuLeaseReconciler implements Reconciler<GpuLease>, Cleaner<GpuLease> {
   static final Duration PENDING_RETRY = Duration.ofSeconds(15);

@@ -8,6 +8,7 @@ import static org.hamcrest.Matchers.containsString;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.gpumarket.api.v1alpha1.JobPhase;
 import io.gpumarket.api.v1alpha1.Tier;
+import io.javaoperatorsdk.operator.Operator;
 import io.quarkus.test.junit.QuarkusTest;
 import io.quarkus.test.kubernetes.client.KubernetesServer;
 import io.quarkus.test.kubernetes.client.WithKubernetesTestServer;
@@ -30,6 +31,7 @@ class QuarkusOperatorTest {
   }
 
   @Inject KubernetesClient client;
+  @Inject Operator operator;
 
   @Test
   void reconcilesAJobAndServesTheMarketsMetrics() {
@@ -82,6 +84,23 @@ class QuarkusOperatorTest {
                     .body(containsString("gpumarket_schedule_decision_seconds_count 1.0"))
                     .body(containsString("gpumarket_job_wait_seconds_count 1.0"))
                     .body(containsString("gpumarket_node_up{node=\"q-1\",} 1.0")));
+  }
+
+  @Test
+  void everyControllerIsReconciledByTheFailsafeHourlyNotAtJosdksTenHours() {
+    Map<String, Object> failsafes = new java.util.TreeMap<>();
+    operator
+        .getRegisteredControllers()
+        .forEach(
+            c ->
+                failsafes.put(
+                    c.getConfiguration().getName(),
+                    c.getConfiguration().maxReconciliationInterval()));
+    Object hourly = java.util.Optional.of(Duration.ofHours(Failsafe.HOURS));
+    assertThat(failsafes)
+        .isEqualTo(
+            Map.of(
+                "computejob", hourly, "gpulease", hourly, "gpunode", hourly, "gpuoffer", hourly));
   }
 
   @Test

@@ -35,6 +35,14 @@ public final class TestOperator implements AutoCloseable {
                   .withStopOnInformerErrorDuringStartup(false);
               settings.accept(o);
             });
+    java.util.function.Consumer<
+            io.javaoperatorsdk.operator.api.config.ControllerConfigurationOverrider<?>>
+        failsafe =
+            c -> {
+              if (options.failsafe() != null) {
+                c.withReconciliationMaxInterval(options.failsafe());
+              }
+            };
     operator.register(
         new GpuNodeReconciler(
             caches,
@@ -46,10 +54,12 @@ public final class TestOperator implements AutoCloseable {
             Duration.ofSeconds(3),
             Duration.ofSeconds(5),
             0.01,
-            options.acceptSimulatedGpus()));
+            options.acceptSimulatedGpus()),
+        failsafe::accept);
     operator.register(
         new GpuOfferReconciler(
-            caches, events, options.offerCountsInterval(), options.offerCountsWritesPerSecond()));
+            caches, events, options.offerCountsInterval(), options.offerCountsWritesPerSecond()),
+        failsafe::accept);
     operator.register(
         new GpuLeaseReconciler(
             binder,
@@ -59,8 +69,9 @@ public final class TestOperator implements AutoCloseable {
             events,
             options.leaseRetention(),
             Duration.ofMinutes(1),
-            10));
-    operator.register(new ComputeJobReconciler(caches, run));
+            10),
+        failsafe::accept);
+    operator.register(new ComputeJobReconciler(caches, run), failsafe::accept);
   }
 
   /** Its metrics, as its /metrics endpoint would show them. */
@@ -106,29 +117,45 @@ public final class TestOperator implements AutoCloseable {
    *     default is 10 s
    * @param offerCountsWritesPerSecond how many counts writes all offers make together at most (the
    *     default, 10)
+   * @param failsafe the longest a resource goes without a reconcile when no event comes; null for
+   *     the controllers' own (an hour, {@link Failsafe})
    */
   record Options(
       boolean acceptSimulatedGpus,
       Duration leaseRetention,
       Duration offerCountsInterval,
-      double offerCountsWritesPerSecond) {
-    static final Options TESTS = new Options(true, Duration.ofDays(30), Duration.ofSeconds(1), 10);
+      double offerCountsWritesPerSecond,
+      Duration failsafe) {
+    static final Options TESTS =
+        new Options(true, Duration.ofDays(30), Duration.ofSeconds(1), 10, null);
 
     Options withAcceptSimulatedGpus(boolean accept) {
-      return new Options(accept, leaseRetention, offerCountsInterval, offerCountsWritesPerSecond);
+      return new Options(
+          accept, leaseRetention, offerCountsInterval, offerCountsWritesPerSecond, failsafe);
     }
 
     Options withLeaseRetention(Duration keep) {
       return new Options(
-          acceptSimulatedGpus, keep, offerCountsInterval, offerCountsWritesPerSecond);
+          acceptSimulatedGpus, keep, offerCountsInterval, offerCountsWritesPerSecond, failsafe);
     }
 
     Options withOfferCountsInterval(Duration every) {
-      return new Options(acceptSimulatedGpus, leaseRetention, every, offerCountsWritesPerSecond);
+      return new Options(
+          acceptSimulatedGpus, leaseRetention, every, offerCountsWritesPerSecond, failsafe);
     }
 
     Options withOfferCountsWritesPerSecond(double writes) {
-      return new Options(acceptSimulatedGpus, leaseRetention, offerCountsInterval, writes);
+      return new Options(
+          acceptSimulatedGpus, leaseRetention, offerCountsInterval, writes, failsafe);
+    }
+
+    Options withFailsafe(Duration every) {
+      return new Options(
+          acceptSimulatedGpus,
+          leaseRetention,
+          offerCountsInterval,
+          offerCountsWritesPerSecond,
+          every);
     }
   }
 

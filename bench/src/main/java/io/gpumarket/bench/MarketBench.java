@@ -115,7 +115,7 @@ public final class MarketBench {
       Settings s =
           new Settings(
               sizes(flags, "--size", "S,M"),
-              flags.number("--seed", 20261122, Long.MIN_VALUE),
+              flags.number("--seed", 20261122),
               Path.of(flags.value("--out", "bench-results.json")),
               flags.value("--kubeconfig", null),
               flags.has("--skip-e2e"),

@@ -89,6 +89,11 @@ public final class CommandLine {
     return given.getOrDefault(name, List.of());
   }
 
+  /** The option's value as a whole number, or {@code fallback}. */
+  public long number(String name, long fallback) {
+    return read(name, fallback, Long::valueOf, n -> true, "a whole number");
+  }
+
   /** The option's value as a whole number of at least {@code min}, or {@code fallback}. */
   public long number(String name, long fallback, long min) {
     return read(name, fallback, Long::valueOf, n -> n >= min, "a whole number of at least " + min);

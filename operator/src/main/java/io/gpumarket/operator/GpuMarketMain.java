@@ -61,7 +61,7 @@ public final class GpuMarketMain {
       }
       boardSeconds = flags.number("--board-seconds", 5, 1);
       jobsPerMinute = flags.decimal("--jobs-per-minute", 12, 0);
-      seed = flags.number("--seed", 1, Long.MIN_VALUE);
+      seed = flags.number("--seed", 1);
       nodeFailureToleration = flags.duration("--node-failure-toleration", Duration.ofMinutes(1));
     } catch (CommandLine.Refused e) {
       CommandLine.exitRefused(COMMAND, OPTIONS, e);

@@ -49,8 +49,11 @@ class CommandLineTest {
     assertThatThrownBy(() -> parse("--compare", "a.json"))
         .hasMessage("--compare takes A.json B.json");
     assertThatThrownBy(() -> parse("--quiet", "--quiet")).hasMessage("--quiet given twice");
-    assertThatThrownBy(() -> parse("--seed", "x").number("--seed", 1, 0))
-        .hasMessage("--seed takes a whole number of at least 0, not x");
+    assertThatThrownBy(() -> parse("--seed", "x").number("--seed", 1))
+        .hasMessage("--seed takes a whole number, not x");
+    assertThat(parse("--seed", "-7").number("--seed", 1)).isEqualTo(-7);
+    assertThatThrownBy(() -> parse("--seed", "-7").number("--seed", 1, 0))
+        .hasMessage("--seed takes a whole number of at least 0, not -7");
     assertThatThrownBy(() -> parse("--rate", "-1").decimal("--rate", 12, 0))
         .hasMessage("--rate takes a number of at least 0.0, not -1");
     assertThatThrownBy(() -> parse("--pace", "5m").duration("--pace", Duration.ZERO))

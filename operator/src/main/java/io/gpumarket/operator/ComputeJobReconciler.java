@@ -44,7 +44,7 @@ import java.util.concurrent.TimeUnit;
 public class ComputeJobReconciler implements Reconciler<ComputeJob>, Cleaner<ComputeJob> {
   static final String LEASE_REF_INDEX = "spec.leaseRef";
   static final String NODES_INDEX = "status.nodes";
-  private InformerEventSource<GpuNode, ComputeJob> gpuNodes;
+  private SharedInformer<GpuNode> gpuNodes;
   private final MarketCaches caches;
   private final JobRun run;
   private IndexerResourceCache<ComputeJob> jobs;
@@ -75,39 +75,44 @@ public class ComputeJobReconciler implements Reconciler<ComputeJob>, Cleaner<Com
                 .build(),
             context);
     var owned = Mappers.<GpuLease>fromOwnerReferences(ComputeJob.class);
+    // The owner of the shared GpuLease informer: its cache must show the leases jobs create.
     leases =
-        new InformerEventSource<>(
-            LeanCaches.secondaries(GpuLease.class, ComputeJob.class)
-                .withSecondaryToPrimaryMapper(
-                    lease -> {
-                      Set<ResourceID> ids = new HashSet<>(owned.toPrimaryResourceIDs(lease));
-                      String key =
-                          lease.getMetadata().getNamespace() + "/" + lease.getMetadata().getName();
-                      jobs.byIndex(LEASE_REF_INDEX, key)
-                          .forEach(j -> ids.add(ResourceID.fromResource(j)));
-                      return ids;
-                    })
-                .build(),
-            context);
+        caches
+            .sharedLeases()
+            .own(
+                LeanCaches.secondaries(GpuLease.class, ComputeJob.class)
+                    .withSecondaryToPrimaryMapper(
+                        lease -> {
+                          Set<ResourceID> ids = new HashSet<>(owned.toPrimaryResourceIDs(lease));
+                          String key =
+                              lease.getMetadata().getNamespace()
+                                  + "/"
+                                  + lease.getMetadata().getName();
+                          jobs.byIndex(LEASE_REF_INDEX, key)
+                              .forEach(j -> ids.add(ResourceID.fromResource(j)));
+                          return ids;
+                        })
+                    .build(),
+                context);
     jobs.addIndexer(
         NODES_INDEX,
         j ->
             j.getStatus() == null
                 ? List.of()
                 : List.copyOf(new java.util.TreeSet<>(j.getStatus().nodes)));
-    gpuNodes =
-        new InformerEventSource<>(
-            LeanCaches.secondaries(GpuNode.class, ComputeJob.class)
-                .withOnUpdateFilter(ComputeJobReconciler::readinessChanged)
-                .withSecondaryToPrimaryMapper(
-                    node ->
-                        jobs.byIndex(NODES_INDEX, node.getMetadata().getName()).stream()
-                            .map(ResourceID::fromResource)
-                            .collect(java.util.stream.Collectors.toSet()))
-                .build(),
-            context);
+    gpuNodes = caches.sharedNodes();
+    var nodeEvents =
+        gpuNodes.<ComputeJob>listen(
+            "gpunodes",
+            null,
+            ComputeJobReconciler::readinessChanged,
+            null,
+            node ->
+                jobs.byIndex(NODES_INDEX, node.getMetadata().getName()).stream()
+                    .map(ResourceID::fromResource)
+                    .collect(java.util.stream.Collectors.toSet()));
     run.creations().attach(pods, leases);
-    return List.of(pods, leases, gpuNodes);
+    return List.of(pods, leases, nodeEvents);
   }
 
   /**

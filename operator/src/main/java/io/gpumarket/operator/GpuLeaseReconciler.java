@@ -128,14 +128,17 @@ public class GpuLeaseReconciler implements Reconciler<GpuLease>, Cleaner<GpuLeas
                 : List.of());
     caches.registerLeases(leases);
     nodeStore = new LeanCaches.Listed<>();
+    // The owner of the shared GpuNode informer: its cache must show the binder's ledger writes.
     nodes =
-        new InformerEventSource<>(
-            LeanCaches.secondaries(GpuNode.class, GpuLease.class)
-                .withItemStore(nodeStore)
-                .withSecondaryToPrimaryMapper(n -> pendingLeases(null))
-                .withOnUpdateFilter(GpuLeaseReconciler::mayHelpPendingLeases)
-                .build(),
-            context);
+        caches
+            .sharedNodes()
+            .own(
+                LeanCaches.secondaries(GpuNode.class, GpuLease.class)
+                    .withItemStore(nodeStore)
+                    .withSecondaryToPrimaryMapper(n -> pendingLeases(null))
+                    .withOnUpdateFilter(GpuLeaseReconciler::mayHelpPendingLeases)
+                    .build(),
+                context);
     nodes.addIndexers(
         Map.of(
             HOLDERS_INDEX,

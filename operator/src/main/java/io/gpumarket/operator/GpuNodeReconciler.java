@@ -97,7 +97,7 @@ public class GpuNodeReconciler implements Reconciler<GpuNode> {
   private final MarketCaches caches;
   private final EventRecorder events;
   private InformerEventSource<Node, GpuNode> nodes;
-  private InformerEventSource<GpuLease, GpuNode> leases;
+  private SharedInformer<GpuLease> leases;
   private InformerEventSource<Lease, GpuNode> heartbeats;
   private final String heartbeatNamespace;
 
@@ -166,20 +166,20 @@ public class GpuNodeReconciler implements Reconciler<GpuNode> {
                             .collect(Collectors.toSet()))
                 .build(),
             context);
-    leases =
-        new InformerEventSource<>(
-            LeanCaches.secondaries(GpuLease.class, GpuNode.class)
-                .withOnAddFilter(GpuNodeReconciler::ending)
-                .withOnUpdateFilter(GpuNodeReconciler::endsHolds)
-                .withSecondaryToPrimaryMapper(
-                    lease ->
-                        lease.getStatus() == null
-                            ? Set.of()
-                            : lease.getStatus().allocations.stream()
-                                .map(a -> new ResourceID(a.gpuNode))
-                                .collect(Collectors.toSet()))
-                .build(),
-            context);
+    // Read before its owner (the job controller) has listed, a lease is read from the API server.
+    leases = caches.sharedLeases();
+    var leaseEvents =
+        leases.<GpuNode>listen(
+            "gpuleases",
+            GpuNodeReconciler::ending,
+            GpuNodeReconciler::endsHolds,
+            null,
+            lease ->
+                lease.getStatus() == null
+                    ? Set.of()
+                    : lease.getStatus().allocations.stream()
+                        .map(a -> new ResourceID(a.gpuNode))
+                        .collect(Collectors.toSet()));
     heartbeats =
         new InformerEventSource<>(
             LeanCaches.secondaries(Lease.class, GpuNode.class)
@@ -198,7 +198,7 @@ public class GpuNodeReconciler implements Reconciler<GpuNode> {
                 .build(),
             context);
     caches.registerHeartbeats(heartbeats);
-    return List.of(nodes, leases, heartbeats);
+    return List.of(nodes, leaseEvents, heartbeats);
   }
 
   @Override

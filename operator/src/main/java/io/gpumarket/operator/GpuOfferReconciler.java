@@ -16,7 +16,6 @@ import io.javaoperatorsdk.operator.api.reconciler.Reconciler;
 import io.javaoperatorsdk.operator.api.reconciler.UpdateControl;
 import io.javaoperatorsdk.operator.processing.event.ResourceID;
 import io.javaoperatorsdk.operator.processing.event.source.EventSource;
-import io.javaoperatorsdk.operator.processing.event.source.informer.InformerEventSource;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -50,7 +49,7 @@ public class GpuOfferReconciler implements Reconciler<GpuOffer> {
   private final Duration countsEvery;
   private volatile Instant sweptAt = Instant.EPOCH;
   private final WriteBudget<ResourceID> countsBudget;
-  private InformerEventSource<GpuNode, GpuOffer> nodes;
+  private SharedInformer<GpuNode> nodes;
 
   /**
    * Offers whose change of counts waits for a reschedule already asked of JOSDK, and until when: a
@@ -83,18 +82,17 @@ public class GpuOfferReconciler implements Reconciler<GpuOffer> {
     var offers = context.getPrimaryCache();
     caches.registerOffers(offers);
     offers.addIndexer(HEARS_OF_INDEX, GpuOfferReconciler::hearsOf);
-    nodes =
-        new InformerEventSource<>(
-            LeanCaches.secondaries(GpuNode.class, GpuOffer.class)
-                .withOnUpdateFilter(GpuOfferReconciler::changesWhatOffersShow)
-                .withOnDeleteFilter(
-                    (node, unknownState) -> {
-                      shown.remove(node.getMetadata().getName());
-                      return true;
-                    })
-                .withSecondaryToPrimaryMapper(node -> toWake(offers, node))
-                .build(),
-            context);
+    nodes = caches.sharedNodes();
+    var nodeEvents =
+        nodes.<GpuOffer>listen(
+            "gpunodes",
+            null,
+            GpuOfferReconciler::changesWhatOffersShow,
+            (node, unknownState) -> {
+              shown.remove(node.getMetadata().getName());
+              return true;
+            },
+            node -> toWake(offers, node));
     nodes.addIndexers(
         Map.of(
             LABEL_INDEX,
@@ -111,7 +109,7 @@ public class GpuOfferReconciler implements Reconciler<GpuOffer> {
                     .map(a -> a.offer.toString())
                     .distinct()
                     .toList()));
-    return List.of(nodes);
+    return List.of(nodeEvents);
   }
 
   private static final String LABEL_INDEX = "label";
@@ -245,8 +243,15 @@ public class GpuOfferReconciler implements Reconciler<GpuOffer> {
 
   @Override
   public UpdateControl<GpuOffer> reconcile(GpuOffer offer, Context<GpuOffer> context) {
+    if (!nodes.ready()) {
+      // The nodes' informer is the lease controller's and may start after this one: counts from
+      // an empty cache would show every offer empty until it lists.
+      return UpdateControl.<GpuOffer>noUpdate().rescheduleAfter(NODES_NOT_LISTED_RETRY);
+    }
     return reconcile(offer, context, 1);
   }
+
+  private static final Duration NODES_NOT_LISTED_RETRY = Duration.ofMillis(500);
 
   private UpdateControl<GpuOffer> reconcile(
       GpuOffer offer, Context<GpuOffer> context, int refreshes) {

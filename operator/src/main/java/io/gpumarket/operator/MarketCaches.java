@@ -10,7 +10,8 @@ import java.util.stream.Stream;
 
 /**
  * The primary informer cache of each controller, registered when the controller starts, so that
- * metrics read what the controllers see instead of listing from the API server at every scrape.
+ * metrics read what the controllers see instead of listing from the API server at every scrape; and
+ * the informers controllers share ({@link SharedInformer}).
  */
 @ApplicationScoped
 public class MarketCaches {
@@ -19,6 +20,18 @@ public class MarketCaches {
   private volatile ResourceCache<GpuLease> leases;
   private volatile ResourceCache<ComputeJob> jobs;
   private volatile ResourceCache<io.fabric8.kubernetes.api.model.coordination.v1.Lease> heartbeats;
+  private final SharedInformer<GpuNode> sharedNodes = new SharedInformer<>();
+  private final SharedInformer<GpuLease> sharedLeases = new SharedInformer<>();
+
+  /** GpuNodes as the lease controller's informer holds them, its binds included. */
+  SharedInformer<GpuNode> sharedNodes() {
+    return sharedNodes;
+  }
+
+  /** GpuLeases as the job controller's informer holds them, its creations included. */
+  SharedInformer<GpuLease> sharedLeases() {
+    return sharedLeases;
+  }
 
   void registerHeartbeats(
       ResourceCache<io.fabric8.kubernetes.api.model.coordination.v1.Lease> cache) {

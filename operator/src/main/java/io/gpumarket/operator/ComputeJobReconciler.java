@@ -44,7 +44,7 @@ import java.util.concurrent.TimeUnit;
 public class ComputeJobReconciler implements Reconciler<ComputeJob>, Cleaner<ComputeJob> {
   static final String LEASE_REF_INDEX = "spec.leaseRef";
   static final String NODES_INDEX = "status.nodes";
-  private SharedInformer<GpuNode> gpuNodes;
+  private final SharedInformer<GpuNode> gpuNodes;
   private final MarketCaches caches;
   private final JobRun run;
   private IndexerResourceCache<ComputeJob> jobs;
@@ -52,6 +52,7 @@ public class ComputeJobReconciler implements Reconciler<ComputeJob>, Cleaner<Com
 
   public ComputeJobReconciler(MarketCaches caches, JobRun run) {
     this.caches = caches;
+    this.gpuNodes = caches.sharedNodes();
     this.run = run;
   }
 
@@ -100,7 +101,6 @@ public class ComputeJobReconciler implements Reconciler<ComputeJob>, Cleaner<Com
             j.getStatus() == null
                 ? List.of()
                 : List.copyOf(new java.util.TreeSet<>(j.getStatus().nodes)));
-    gpuNodes = caches.sharedNodes();
     var nodeEvents =
         gpuNodes.<ComputeJob>listen(
             "gpunodes",

@@ -97,7 +97,7 @@ public class GpuNodeReconciler implements Reconciler<GpuNode> {
   private final MarketCaches caches;
   private final EventRecorder events;
   private InformerEventSource<Node, GpuNode> nodes;
-  private SharedInformer<GpuLease> leases;
+  private final SharedInformer<GpuLease> leases;
   private InformerEventSource<Lease, GpuNode> heartbeats;
   private final String heartbeatNamespace;
 
@@ -133,6 +133,7 @@ public class GpuNodeReconciler implements Reconciler<GpuNode> {
       @ConfigProperty(name = "gpumarket.verification.accept-simulated", defaultValue = "false")
           boolean acceptSimulated) {
     this.caches = caches;
+    this.leases = caches.sharedLeases();
     this.events = events;
     this.metrics = metrics;
     this.heartbeatNamespace = heartbeatNamespace;
@@ -167,7 +168,6 @@ public class GpuNodeReconciler implements Reconciler<GpuNode> {
                 .build(),
             context);
     // Read before its owner (the job controller) has listed, a lease is read from the API server.
-    leases = caches.sharedLeases();
     var leaseEvents =
         leases.<GpuNode>listen(
             "gpuleases",

@@ -49,7 +49,7 @@ public class GpuOfferReconciler implements Reconciler<GpuOffer> {
   private final Duration countsEvery;
   private volatile Instant sweptAt = Instant.EPOCH;
   private final WriteBudget<ResourceID> countsBudget;
-  private SharedInformer<GpuNode> nodes;
+  private final SharedInformer<GpuNode> nodes;
 
   /**
    * Offers whose change of counts waits for a reschedule already asked of JOSDK, and until when: a
@@ -70,6 +70,7 @@ public class GpuOfferReconciler implements Reconciler<GpuOffer> {
       @ConfigProperty(name = COUNTS_WRITES_PER_SECOND, defaultValue = "10")
           double countsWritesPerSecond) {
     this.caches = caches;
+    this.nodes = caches.sharedNodes();
     this.events = events;
     this.countsEvery = countsEvery;
     this.countsBudget = new WriteBudget<>(countsWritesPerSecond, COUNTS_WRITES_PER_SECOND);
@@ -82,7 +83,6 @@ public class GpuOfferReconciler implements Reconciler<GpuOffer> {
     var offers = context.getPrimaryCache();
     caches.registerOffers(offers);
     offers.addIndexer(HEARS_OF_INDEX, GpuOfferReconciler::hearsOf);
-    nodes = caches.sharedNodes();
     var nodeEvents =
         nodes.<GpuOffer>listen(
             "gpunodes",

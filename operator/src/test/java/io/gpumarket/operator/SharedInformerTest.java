@@ -4,7 +4,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import io.fabric8.mockwebserver.http.RecordedRequest;
+import io.gpumarket.api.v1alpha1.GpuOffer;
+import io.gpumarket.api.v1alpha1.GpuOfferSpec;
 import io.gpumarket.api.v1alpha1.JobPhase;
+import io.javaoperatorsdk.operator.api.reconciler.UpdateControl;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
@@ -63,5 +66,28 @@ class SharedInformerTest {
         assertThat(watches).containsEntry("gpunodes", 2).containsEntry("gpuleases", 2);
       }
     }
+  }
+
+  @Test
+  void anOfferReconciledBeforeTheNodesInformerHasListedShowsNothingYetAndLooksAgainSoon() {
+    // The lease controller owns the nodes' informer and may start after the offers' controller:
+    // counts taken from its empty cache would show a full offer empty until the next event.
+    GpuOfferReconciler offers =
+        new GpuOfferReconciler(
+            new MarketCaches(), new EventRecorder(null), Duration.ofSeconds(10), 10);
+    GpuOffer offer = new GpuOffer();
+    offer.getMetadata().setName("h100");
+    offer.getMetadata().setNamespace("acme");
+    offer.setSpec(new GpuOfferSpec());
+    offer.getSpec().provider = "acme";
+    offer.getSpec().model = "h100-80gb";
+    offer.getSpec().pricePerGpuHour = "2.40";
+
+    UpdateControl<GpuOffer> control = offers.reconcile(offer, null);
+
+    assertThat(offer.getStatus()).as("nothing counted, nothing to write").isNull();
+    assertThat(control.isNoUpdate()).isTrue();
+    assertThat(control.getScheduleDelay())
+        .hasValueSatisfying(ms -> assertThat(ms).isLessThan(1000));
   }
 }

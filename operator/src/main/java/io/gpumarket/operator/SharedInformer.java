@@ -13,9 +13,11 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.function.BiPredicate;
+import java.util.function.Consumer;
 import java.util.function.Function;
 import java.util.function.Predicate;
 import java.util.stream.Stream;
+import org.jboss.logging.Logger;
 
 /**
  * One informer of a kind that several controllers read and hear of: the event source of the
@@ -33,6 +35,7 @@ import java.util.stream.Stream;
  * object as added, and a controller reconciles all of its resources when it starts).
  */
 final class SharedInformer<R extends HasMetadata> {
+  private static final Logger LOG = Logger.getLogger(SharedInformer.class);
   private volatile InformerEventSource<R, ?> owner;
   private final List<Listener<R, ?>> listeners = new CopyOnWriteArrayList<>();
   private final Map<String, Function<R, List<String>>> indexers = new HashMap<>();
@@ -50,25 +53,48 @@ final class SharedInformer<R extends HasMetadata> {
         new InformerEventSource<>(configuration, context) {
           @Override
           public void onAdd(R added) {
-            super.onAdd(added);
-            listeners.forEach(l -> l.added(added));
+            try {
+              super.onAdd(added);
+            } finally {
+              handOn(l -> l.added(added));
+            }
           }
 
           @Override
           public void onUpdate(R before, R now) {
-            super.onUpdate(before, now);
-            listeners.forEach(l -> l.updated(now, before));
+            try {
+              super.onUpdate(before, now);
+            } finally {
+              handOn(l -> l.updated(now, before));
+            }
           }
 
           @Override
           public void onDelete(R deleted, boolean unknownState) {
-            super.onDelete(deleted, unknownState);
-            listeners.forEach(l -> l.deleted(deleted, unknownState));
+            try {
+              super.onDelete(deleted, unknownState);
+            } finally {
+              handOn(l -> l.deleted(deleted, unknownState));
+            }
           }
         };
     source.addIndexers(indexers);
     owner = source;
     return source;
+  }
+
+  /**
+   * Hands an event to every listener: one whose filter or mapper fails must not keep it from the
+   * others, as it could not when each controller had an informer of its own.
+   */
+  private void handOn(Consumer<Listener<R, ?>> event) {
+    for (Listener<R, ?> l : listeners) {
+      try {
+        event.accept(l);
+      } catch (RuntimeException e) {
+        LOG.errorf(e, "%s: an event of the shared informer was not handed on", l.name());
+      }
+    }
   }
 
   /**

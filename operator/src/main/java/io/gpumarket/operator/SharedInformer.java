@@ -24,15 +24,15 @@ import org.jboss.logging.Logger;
  * controller that owns it, which also hands each event to the {@link Listener}s of the others.
  *
  * <p>JOSDK gives each controller informers of its own, so GpuNodes were watched, decoded and cached
- * four times and GpuLeases three (at size L of the benchmark, some 20 watch events a job decoded by
- * the operator and a cache copy of every node and lease per informer). The owner is the controller
- * whose own writes its cache must show at once (JOSDK's recent-write cache: the lease binder's
- * ledger writes, the job's lease creations); the others read that cache and hear of its events
- * through their own filters and mappers, as they did from informers of their own.
+ * four times and GpuLeases three, and every bind changes a node and a lease. The owner is the
+ * controller whose own writes its cache must show at once (JOSDK's recent-write cache: the lease
+ * binder's ledger writes, the jobs' lease creations); the others read that cache and hear of its
+ * events through their own filters and mappers, as they did from informers of their own.
  *
- * <p>An owner's informer may start after a listener's controller: until then reads find nothing,
- * {@link #ready()} is false, and events are not handed on (the owner's first listing hands on every
- * object as added, and a controller reconciles all of its resources when it starts).
+ * <p>Either may start first. Until the owner's informer has listed, reads find nothing and {@link
+ * #ready()} is false; until a listener's controller has started, events are not handed to it (the
+ * owner's first listing hands every object on as added, and a controller reconciles all of its
+ * resources when it starts).
  */
 final class SharedInformer<R extends HasMetadata> {
   private static final Logger LOG = Logger.getLogger(SharedInformer.class);

@@ -2,15 +2,13 @@ package io.gpumarket.bench;
 
 import com.fasterxml.jackson.core.type.TypeReference;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.client.Config;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientBuilder;
 import io.gpumarket.operator.LeanJson;
 import io.gpumarket.operator.MarketMetrics;
+import io.gpumarket.operator.ReconcileCounts;
 import io.gpumarket.operator.TestOperator;
-import io.javaoperatorsdk.operator.api.monitoring.Metrics;
-import io.javaoperatorsdk.operator.api.reconciler.RetryInfo;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
@@ -24,10 +22,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
-import java.util.TreeMap;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.LongAdder;
 import javax.management.ObjectName;
 
 /**
@@ -242,7 +237,7 @@ final class OperatorJvm implements AutoCloseable {
             ? EndToEnd.config(null, args[1])
             : EndToEnd.config(args[1], null);
     ApiCounter counter = new ApiCounter();
-    ReconcileCounter reconciles = new ReconcileCounter();
+    ReconcileCounts reconciles = ReconcileCounts.byKind();
     try (KubernetesClient client =
             new KubernetesClientBuilder()
                 .withConfig(config)
@@ -303,23 +298,6 @@ final class OperatorJvm implements AutoCloseable {
           .toList();
     } catch (Exception e) {
       return List.of("no class histogram: " + e);
-    }
-  }
-
-  /** Counts reconciles by kind, through JOSDK's metrics hook. */
-  static final class ReconcileCounter implements Metrics {
-    final Map<String, LongAdder> counts = new ConcurrentHashMap<>();
-
-    @Override
-    public void reconcileCustomResource(
-        HasMetadata resource, RetryInfo retryInfo, Map<String, Object> metadata) {
-      counts.computeIfAbsent(resource.getKind(), k -> new LongAdder()).increment();
-    }
-
-    Map<String, Long> snapshot() {
-      Map<String, Long> m = new TreeMap<>();
-      counts.forEach((k, v) -> m.put(k, v.sum()));
-      return m;
     }
   }
 }

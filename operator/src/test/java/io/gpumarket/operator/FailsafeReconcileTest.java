@@ -3,21 +3,16 @@ package io.gpumarket.operator;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.gpumarket.api.v1alpha1.ComputeJob;
 import io.gpumarket.api.v1alpha1.GpuLease;
 import io.gpumarket.api.v1alpha1.GpuNode;
 import io.gpumarket.api.v1alpha1.GpuOffer;
 import io.gpumarket.api.v1alpha1.JobPhase;
-import io.javaoperatorsdk.operator.api.monitoring.Metrics;
-import io.javaoperatorsdk.operator.api.reconciler.RetryInfo;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
-import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.atomic.AtomicInteger;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 
@@ -28,30 +23,13 @@ import org.junit.jupiter.api.Test;
  */
 class FailsafeReconcileTest {
 
-  /** Reconciles by kind. */
-  static final class Reconciles implements Metrics {
-    final Map<String, AtomicInteger> byKind = new ConcurrentHashMap<>();
-
-    @Override
-    public void reconcileCustomResource(
-        HasMetadata resource, RetryInfo retryInfo, Map<String, Object> metadata) {
-      byKind.computeIfAbsent(resource.getKind(), k -> new AtomicInteger()).incrementAndGet();
-    }
-
-    Map<String, Integer> counts() {
-      Map<String, Integer> out = new TreeMap<>();
-      byKind.forEach((kind, n) -> out.put(kind, n.get()));
-      return out;
-    }
-  }
-
   @Test
   void aMarketAtRestIsReconciledByTheFailsafeAndNothingIsWritten() throws Exception {
     try (MockCluster cluster = new MockCluster()) {
       Fleet fleet = cluster.fleet;
       fleet.cheapAndDearHosts("team-a", "1.00", "2.00");
       fleet.create(Fleet.job("team-a", "render", List.of("h100-80gb"), 2, 2, "3.00"));
-      Reconciles reconciles = new Reconciles();
+      ReconcileCounts reconciles = ReconcileCounts.byKind();
       try (TestOperator operator =
           TestOperator.start(
               cluster.client,
@@ -74,15 +52,15 @@ class FailsafeReconcileTest {
           }
           atRest = now;
         }
-        Map<String, Integer> before = reconciles.counts();
+        Map<String, Long> before = reconciles.snapshot();
 
         Thread.sleep(5000);
 
         // An ended job and its lease, and the offers, ask no reschedule: the failsafe alone wakes
         // them (an active lease or job looks again at its own pace, as GpuNodes do).
-        Map<String, Integer> after = reconciles.counts();
+        Map<String, Long> after = reconciles.snapshot();
         for (String kind : List.of("ComputeJob", "GpuLease", "GpuOffer")) {
-          assertThat(after.getOrDefault(kind, 0) - before.getOrDefault(kind, 0))
+          assertThat(after.getOrDefault(kind, 0L) - before.getOrDefault(kind, 0L))
               .as("failsafe reconciles of the %ss at rest", kind)
               .isGreaterThanOrEqualTo(3);
         }

@@ -1,8 +1,8 @@
 package io.gpumarket.operator;
 
 /**
- * How long a market object may go without a reconcile when no event comes: JOSDK's failsafe against
- * a missed event, set on every controller.
+ * How long a market object whose last reconcile asked for no later look may go without a reconcile
+ * when no event comes: JOSDK's failsafe against a missed event, set on every controller.
  *
  * <p>An hour, not JOSDK's 10 hours, for two reasons. An object whose event was lost (a watch that
  * failed between relists, a bug) is looked at again within the hour. And JOSDK keeps a cancelled

@@ -11,6 +11,7 @@ import io.javaoperatorsdk.operator.api.reconciler.UpdateControl;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.TreeMap;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
@@ -66,6 +67,42 @@ class SharedInformerTest {
         assertThat(watches).containsEntry("gpunodes", 2).containsEntry("gpuleases", 2);
       }
     }
+  }
+
+  @Test
+  void aListenerThatFailsKeepsNoEventFromTheOthers() {
+    try (MockCluster cluster = new MockCluster()) {
+      Fleet fleet = cluster.fleet;
+      fleet.oneH100Host();
+      MarketCaches caches = new MarketCaches();
+      // Ahead of the offers' and jobs' listeners, one whose filter fails on every update.
+      var broken =
+          caches
+              .sharedNodes()
+              .<GpuOffer>listen(
+                  "broken",
+                  null,
+                  (now, before) -> {
+                    throw new IllegalStateException("a filter that fails");
+                  },
+                  null,
+                  node -> Set.of());
+      broken.start();
+      try (TestOperator operator = TestOperator.start(cluster.client, caches)) {
+        await().atMost(Duration.ofSeconds(20)).until(() -> available(fleet) == 8);
+        fleet.create(Fleet.job("team-a", "train", List.of("h100-80gb"), 1, 4, "3.00"));
+
+        // The bind's ledger write is an update of the node: the offer hears of it all the same.
+        await().atMost(Duration.ofSeconds(20)).until(() -> available(fleet) == 4);
+      }
+    }
+  }
+
+  private static int available(Fleet fleet) {
+    GpuOffer offer = fleet.getOffer("acme", "h100");
+    return offer.getStatus() == null || offer.getStatus().availableGpus == null
+        ? -1
+        : offer.getStatus().availableGpus;
   }
 
   @Test

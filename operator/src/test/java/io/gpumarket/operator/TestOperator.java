@@ -18,8 +18,9 @@ public final class TestOperator implements AutoCloseable {
       java.util.function.Consumer<
               io.javaoperatorsdk.operator.api.config.ConfigurationServiceOverrider>
           settings,
-      Options options) {
-    caches = new MarketCaches();
+      Options options,
+      MarketCaches caches) {
+    this.caches = caches;
     metrics = new MarketMetrics(caches);
     var events = new EventRecorder(client);
     var binder = new LeaseBinder(client, metrics);
@@ -170,7 +171,22 @@ public final class TestOperator implements AutoCloseable {
               io.javaoperatorsdk.operator.api.config.ConfigurationServiceOverrider>
           settings,
       Options options) {
-    TestOperator t = new TestOperator(client, settings, options);
+    return start(client, settings, options, new MarketCaches());
+  }
+
+  /** On caches a test set up first (a listener of a shared informer ahead of the controllers'). */
+  static TestOperator start(KubernetesClient client, MarketCaches caches) {
+    return start(client, o -> {}, Options.TESTS, caches);
+  }
+
+  private static TestOperator start(
+      KubernetesClient client,
+      java.util.function.Consumer<
+              io.javaoperatorsdk.operator.api.config.ConfigurationServiceOverrider>
+          settings,
+      Options options,
+      MarketCaches caches) {
+    TestOperator t = new TestOperator(client, settings, options, caches);
     t.operator.start();
     return t;
   }

@@ -53,29 +53,18 @@ final class SharedInformer<R extends HasMetadata> {
         new InformerEventSource<>(configuration, context) {
           @Override
           public void onAdd(R added) {
-            try {
-              super.onAdd(added);
-            } finally {
-              handOn(l -> l.added(added));
-            }
+            handle(() -> super.onAdd(added), l -> l.added(added));
           }
 
           @Override
           public void onUpdate(R before, R now) {
-            try {
-              super.onUpdate(before, now);
-            } finally {
-              handOn(l -> l.updated(now, before));
-            }
+            handle(() -> super.onUpdate(before, now), l -> l.updated(now, before));
           }
 
           @Override
           public void onDelete(R deleted, boolean unknownState) {
-            try {
-              super.onDelete(deleted, unknownState);
-            } finally {
-              handOn(l -> l.deleted(deleted, unknownState));
-            }
+            handle(
+                () -> super.onDelete(deleted, unknownState), l -> l.deleted(deleted, unknownState));
           }
         };
     source.addIndexers(indexers);
@@ -84,15 +73,20 @@ final class SharedInformer<R extends HasMetadata> {
   }
 
   /**
-   * Hands an event to every listener: one whose filter or mapper fails must not keep it from the
-   * others, as it could not when each controller had an informer of its own.
+   * Lets the owner handle an event, then hands it to every listener: one whose filter or mapper
+   * fails, or the owner failing, must not keep it from the others, as it could not when each
+   * controller had an informer of its own.
    */
-  private void handOn(Consumer<Listener<R, ?>> event) {
-    for (Listener<R, ?> l : listeners) {
-      try {
-        event.accept(l);
-      } catch (RuntimeException e) {
-        LOG.errorf(e, "%s: an event of the shared informer was not handed on", l.name());
+  private void handle(Runnable ownHandling, Consumer<Listener<R, ?>> event) {
+    try {
+      ownHandling.run();
+    } finally {
+      for (Listener<R, ?> l : listeners) {
+        try {
+          event.accept(l);
+        } catch (RuntimeException e) {
+          LOG.errorf(e, "%s: an event of the shared informer was not handed on", l.name());
+        }
       }
     }
   }

@@ -171,24 +171,17 @@ public final class TestOperator implements AutoCloseable {
               io.javaoperatorsdk.operator.api.config.ConfigurationServiceOverrider>
           settings,
       Options options) {
-    return start(client, settings, options, new MarketCaches());
+    return new TestOperator(client, settings, options, new MarketCaches()).started();
   }
 
   /** On caches a test set up first (a listener of a shared informer ahead of the controllers'). */
   static TestOperator start(KubernetesClient client, MarketCaches caches) {
-    return start(client, o -> {}, Options.TESTS, caches);
+    return new TestOperator(client, o -> {}, Options.TESTS, caches).started();
   }
 
-  private static TestOperator start(
-      KubernetesClient client,
-      java.util.function.Consumer<
-              io.javaoperatorsdk.operator.api.config.ConfigurationServiceOverrider>
-          settings,
-      Options options,
-      MarketCaches caches) {
-    TestOperator t = new TestOperator(client, settings, options, caches);
-    t.operator.start();
-    return t;
+  private TestOperator started() {
+    operator.start();
+    return this;
   }
 
   @Override

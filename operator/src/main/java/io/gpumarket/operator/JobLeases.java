@@ -3,6 +3,8 @@ package io.gpumarket.operator;
 import io.fabric8.kubernetes.api.model.OwnerReference;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientException;
+import io.fabric8.kubernetes.client.dsl.base.PatchContext;
+import io.fabric8.kubernetes.client.dsl.base.PatchType;
 import io.gpumarket.api.v1alpha1.ComputeJob;
 import io.gpumarket.api.v1alpha1.GpuLease;
 import io.gpumarket.api.v1alpha1.GpuLeaseSpec;
@@ -115,25 +117,32 @@ final class JobLeases {
         .get();
   }
 
-  /** Returns an on-demand lease's GPUs to the market; the lease stays as the record of the bill. */
+  /**
+   * Returns an on-demand lease's GPUs to the market; the lease stays as the record of the bill. A
+   * merge patch of the one field, without a read or a resourceVersion: the lease controller writes
+   * the lease's status meanwhile, and {@code release} only ever goes from false to true.
+   */
   void release(GpuLease lease) {
     if (lease == null || lease.getSpec().release || ComputeJobReconciler.isFinal(lease)) {
       return;
     }
-    client
-        .resources(GpuLease.class)
-        .inNamespace(lease.getMetadata().getNamespace())
-        .withName(lease.getMetadata().getName())
-        .edit(
-            l -> {
-              l.getSpec().release = true;
-              return l;
-            });
+    try {
+      client
+          .resources(GpuLease.class)
+          .inNamespace(lease.getMetadata().getNamespace())
+          .resource(named(lease))
+          .patch(PatchContext.of(PatchType.JSON_MERGE), "{\"spec\":{\"release\":true}}");
+    } catch (KubernetesClientException e) {
+      if (e.getCode() != 404) {
+        throw e;
+      }
+    }
   }
 
   /**
    * On the job's deletion: releases its on-demand lease and takes the job's ownership off it, so
-   * that the lease outlives the job as the record of what it was billed.
+   * that the lease outlives the job as the record of what it was billed. Written from the copy just
+   * read, and read again when the lease changed in between (its status is written as it accrues).
    */
   void detach(ComputeJob job) {
     if (job.getSpec() != null && job.getSpec().leaseRef != null) {
@@ -144,15 +153,39 @@ final class JobLeases {
             .resources(GpuLease.class)
             .inNamespace(job.getMetadata().getNamespace())
             .withName(name(job));
-    GpuLease lease = leaseResource.get();
-    if (lease != null && ownedBy(lease, job)) {
-      leaseResource.edit(
-          l -> {
-            l.getSpec().release = true;
-            l.getMetadata().setOwnerReferences(new ArrayList<>());
-            return l;
-          });
+    String uid = job.getMetadata().getUid();
+    for (int attempt = 1; ; attempt++) {
+      GpuLease lease = leaseResource.get();
+      if (lease == null || !ownedBy(lease, job)) {
+        return;
+      }
+      try {
+        client
+            .resource(lease)
+            .edit(
+                l -> {
+                  l.getSpec().release = true;
+                  l.getMetadata().getOwnerReferences().removeIf(r -> uid.equals(r.getUid()));
+                  return l;
+                });
+        return;
+      } catch (KubernetesClientException e) {
+        if (e.getCode() != 409 || attempt == DETACH_ATTEMPTS) {
+          throw e;
+        }
+      }
     }
+  }
+
+  /** Reads and writes of a lease before its detach is left to the job's next reconcile. */
+  private static final int DETACH_ATTEMPTS = 5;
+
+  /** An object of the lease's name alone: patched by name, the client would read it first. */
+  private static GpuLease named(GpuLease lease) {
+    GpuLease named = new GpuLease();
+    named.getMetadata().setName(lease.getMetadata().getName());
+    named.getMetadata().setNamespace(lease.getMetadata().getNamespace());
+    return named;
   }
 
   /** The GpuNode of each block of an on-demand lease, one per replica. */

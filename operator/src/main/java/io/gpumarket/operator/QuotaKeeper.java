@@ -71,36 +71,23 @@ public class QuotaKeeper {
     try {
       // Only the one limit, without a resourceVersion: the API server's quota controller writes
       // the quota's status after every pod admitted, so a copy read or written before is nearly
-      // always stale, and a read before each write costs a request per bind.
+      // always stale, and a read before each write costs a request per bind. A merge patch, which
+      // also sets the limit where someone took every hard limit off.
       quota.patch(
-          PatchContext.of(PatchType.JSON),
-          "[{\"op\":\"add\",\"path\":\"/spec/hard/"
-              + HARD_KEY.replace("~", "~0").replace("/", "~1")
-              + "\",\"value\":\""
-              + gpus
-              + "\"}]");
+          PatchContext.of(PatchType.JSON_MERGE),
+          "{\"spec\":{\"hard\":{\"" + HARD_KEY + "\":\"" + gpus + "\"}}}");
     } catch (KubernetesClientException e) {
-      if (e.getCode() == 404) {
-        try {
-          quota.create();
-        } catch (KubernetesClientException created) {
-          if (created.getCode() != 409) {
-            throw created;
-          }
-          // Created meanwhile by another writer: the next sync patches it.
-          return;
-        }
-      } else if (e.getCode() == 422) {
-        // Its spec has no hard limits left to patch into: read and set whole.
-        quotas(namespace)
-            .withName(Labels.QUOTA_NAME)
-            .edit(
-                q -> {
-                  q.setSpec(wanted.getSpec());
-                  return q;
-                });
-      } else {
+      if (e.getCode() != 404) {
         throw e;
+      }
+      try {
+        quota.create();
+      } catch (KubernetesClientException created) {
+        if (created.getCode() != 409) {
+          throw created;
+        }
+        // Created meanwhile by another writer: the next sync patches it.
+        return;
       }
     }
     written.put(namespace, gpus);

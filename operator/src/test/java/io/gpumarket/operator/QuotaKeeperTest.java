@@ -36,6 +36,13 @@ class QuotaKeeperTest {
       assertThat(quota(cluster).getSpec().getHard())
           .containsEntry("requests.cpu", new Quantity("64"));
 
+      // Someone takes every limit off: the GPU limit is set again.
+      ResourceQuota bare = quota(cluster);
+      bare.getSpec().setHard(null);
+      cluster.client.resource(bare).update();
+      keeper.sync(NS, () -> 6);
+      assertThat(hard(cluster)).isEqualTo("6");
+
       // Someone deletes it.
       cluster.client.resource(quota(cluster)).delete();
       keeper.sync(NS, () -> 4);

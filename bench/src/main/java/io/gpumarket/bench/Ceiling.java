@@ -28,9 +28,10 @@ import java.util.regex.Pattern;
  *
  * <p>Creates are replayed from a sample under new names, deletes on copies made beforehand (not
  * timed). Updates and patches are replayed as updates that change the object (an annotation, or a
- * status's observedGeneration), each writer on an object of its own of the same kind: the
- * operator's own patch, sent again, would change nothing, and an API server does not store a write
- * that changes nothing.
+ * status's observedGeneration, or the hard limits the operator's write set in a quota), each writer
+ * on an object of its own of the same kind: the operator's own patch, sent again, would change
+ * nothing, and an API server does not store a write that changes nothing. A quota's limits rather
+ * than an annotation, since a change of its limits is what sets the quota controller to work.
  *
  * <p>Each kind is replayed in several rounds and its median rate kept: one slow round (seen once in
  * four runs at size L: pods replayed at 57 writes a second against 321 to 371 in the others) moved
@@ -251,6 +252,7 @@ final class Ceiling {
       return null;
     }
     boolean status = m.group("status") != null;
+    List<String> limits = status ? List.of() : hardLimits(s.body());
     String collection = m.group("base") + "/" + m.group("plural");
     JsonNode items =
         JSON.readTree(send("GET", collection + "?limit=" + writers, null, null).body())
@@ -277,7 +279,11 @@ final class Ceiling {
             int ok = 0;
             ObjectNode current = (ObjectNode) item;
             for (int i = 0; i < share; i++) {
-              change(current, status, i);
+              if (limits.isEmpty()) {
+                change(current, status, i);
+              } else {
+                setLimits(current, limits, i);
+              }
               HttpResponse<String> r =
                   send(
                       "PUT",
@@ -295,6 +301,41 @@ final class Ceiling {
           });
     }
     return work.isEmpty() ? null : run(work);
+  }
+
+  /**
+   * The hard limits a write set in a spec (a ResourceQuota's, as the operator sets the GPUs of a
+   * tenant's leases), from its body as a merge patch, a JSON patch or a whole object; empty if it
+   * set none.
+   */
+  static List<String> hardLimits(String body) {
+    List<String> keys = new ArrayList<>();
+    try {
+      JsonNode patch = JSON.readTree(body == null ? "" : body);
+      if (patch != null && patch.isArray()) {
+        for (JsonNode op : patch) {
+          String path = op.path("path").asText("");
+          if (path.startsWith("/spec/hard/")) {
+            keys.add(path.substring("/spec/hard/".length()).replace("~1", "/").replace("~0", "~"));
+          }
+        }
+      } else if (patch != null) {
+        patch.path("spec").path("hard").fieldNames().forEachRemaining(keys::add);
+      }
+    } catch (java.io.IOException e) {
+      return List.of();
+    }
+    return keys;
+  }
+
+  /**
+   * Changes the limits as the operator's write did, between two values far above any use: the quota
+   * controller then recomputes the quota's status, as it did after each of the operator's writes,
+   * where a change of an annotation alone would leave it idle.
+   */
+  private static void setLimits(ObjectNode quota, List<String> limits, int i) {
+    ObjectNode hard = quota.withObject("/spec/hard");
+    limits.forEach(key -> hard.put(key, Integer.toString(1_000_000 + i % 2)));
   }
 
   private static void change(ObjectNode object, boolean status, int i) {

@@ -177,7 +177,10 @@ final class JobLeases {
     }
   }
 
-  /** Reads and writes of a lease before its detach is left to the job's next reconcile. */
+  /**
+   * How often a detach reads and writes a lease that keeps changing before it leaves the rest to a
+   * retry of the job's reconcile.
+   */
   private static final int DETACH_ATTEMPTS = 5;
 
   /** An object of the lease's name alone: patched by name, the client would read it first. */

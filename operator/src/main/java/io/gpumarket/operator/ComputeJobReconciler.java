@@ -190,7 +190,7 @@ public class ComputeJobReconciler implements Reconciler<ComputeJob>, Cleaner<Com
 
   @Override
   public DeleteControl cleanup(ComputeJob job, Context<ComputeJob> context) {
-    run.cleanup(job);
+    run.cleanup(job, context.getSecondaryResources(Pod.class).stream().toList());
     return DeleteControl.defaultDelete();
   }
 

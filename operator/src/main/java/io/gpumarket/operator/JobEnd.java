@@ -61,16 +61,14 @@ final class JobEnd {
       String message,
       Instant now) {
     ComputeJobStatus s = job.getStatus();
-    for (Pod p : pods) {
-      String ph = JobReplicas.phaseOf(p);
-      if (!"Succeeded".equals(ph) && !"Failed".equals(ph)) {
-        client
-            .pods()
-            .inNamespace(p.getMetadata().getNamespace())
-            .withName(p.getMetadata().getName())
-            .delete();
-      }
-    }
+    JobPods.delete(
+        client,
+        pods.stream()
+            .filter(
+                p ->
+                    !"Succeeded".equals(JobReplicas.phaseOf(p))
+                        && !"Failed".equals(JobReplicas.phaseOf(p)))
+            .toList());
     s.phase = phase;
     s.completionTime = Times.format(now);
     s.message = message;
@@ -104,16 +102,16 @@ final class JobEnd {
 
   /**
    * On deletion: stops the pods and releases the on-demand lease, which is kept (no longer owned by
-   * the job) as the record of what the job was billed.
+   * the job) as the record of what the job was billed. The pods are those the cache shows (the
+   * operator's own creations among them), deleted by name: a delete by label makes the API server
+   * read every pod of the namespace from etcd, hundreds for each job deleted when a namespace runs
+   * many. One the cache does not show yet is owned by the job, and the garbage collector deletes it
+   * with the job (unless the job's deletion orphans its dependents).
    */
-  void cleanup(ComputeJob job) {
+  void cleanup(ComputeJob job, List<Pod> pods) {
     claims.forget(job);
     memory.forget(job);
-    client
-        .pods()
-        .inNamespace(job.getMetadata().getNamespace())
-        .withLabel(Labels.JOB, job.getMetadata().getName())
-        .delete();
+    JobPods.delete(client, pods);
     leases.detach(job);
   }
 }

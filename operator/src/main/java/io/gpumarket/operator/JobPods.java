@@ -13,6 +13,7 @@ import io.fabric8.kubernetes.api.model.Quantity;
 import io.fabric8.kubernetes.api.model.ResourceRequirements;
 import io.fabric8.kubernetes.api.model.Toleration;
 import io.fabric8.kubernetes.api.model.TolerationBuilder;
+import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.utils.KubernetesSerialization;
 import io.gpumarket.api.v1alpha1.ComputeJob;
 import java.util.ArrayList;
@@ -123,6 +124,17 @@ public final class JobPods {
     pod.setMetadata(meta);
     pod.setSpec(spec);
     return pod;
+  }
+
+  /** Deletes the pods by name; one already gone is no error. */
+  static void delete(KubernetesClient client, List<Pod> pods) {
+    for (Pod p : pods) {
+      client
+          .pods()
+          .inNamespace(p.getMetadata().getNamespace())
+          .withName(p.getMetadata().getName())
+          .delete();
+    }
   }
 
   static OwnerReference owner(ComputeJob job) {

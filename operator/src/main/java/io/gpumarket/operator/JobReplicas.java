@@ -318,13 +318,7 @@ final class JobReplicas {
   }
 
   void delete(List<Pod> pods) {
-    for (Pod p : pods) {
-      client
-          .pods()
-          .inNamespace(p.getMetadata().getNamespace())
-          .withName(p.getMetadata().getName())
-          .delete();
-    }
+    JobPods.delete(client, pods);
   }
 
   private static List<Pod> ofAttempt(List<Pod> pods, int attempt) {

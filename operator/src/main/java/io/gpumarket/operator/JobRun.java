@@ -90,8 +90,8 @@ public class JobRun {
   }
 
   /** On deletion: stops the pods and releases the on-demand lease. */
-  void cleanup(ComputeJob job) {
-    end.cleanup(job);
+  void cleanup(ComputeJob job, List<Pod> pods) {
+    end.cleanup(job, pods);
   }
 
   private Duration advance(

@@ -2,9 +2,15 @@ package io.gpumarket.bench;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 
-/** The replay changes a quota's limits as the operator's write did, whatever the patch's form. */
+/**
+ * The replay changes what the operator's write changed (a quota's limits, whatever the patch's
+ * form), and sends a patch as a patch of that change alone.
+ */
 class CeilingTest {
   @Test
   void theLimitsAQuotaWriteSetAreReadFromAMergePatchAJsonPatchOrAWholeObject() {
@@ -30,5 +36,24 @@ class CeilingTest {
         .isEmpty();
     assertThat(Ceiling.hardLimits("")).isEmpty();
     assertThat(Ceiling.hardLimits(null)).isEmpty();
+  }
+
+  @Test
+  void aPatchIsReplayedAsAMergePatchOfWhatTheReplayChangedAlone() throws Exception {
+    ObjectMapper json = new ObjectMapper();
+    ObjectNode quota =
+        (ObjectNode)
+            json.readTree(
+                "{\"metadata\":{\"name\":\"q\",\"annotations\":{\"bench.gpumarket.io/raw\":\"3\"}},"
+                    + "\"spec\":{\"hard\":{\"requests.nvidia.com/gpu\":\"1000001\",\"pods\":\"9\"}},"
+                    + "\"status\":{\"observedGeneration\":2,\"used\":{\"pods\":\"1\"}}}");
+    assertThat(Ceiling.changedPart(quota, false, List.of("requests.nvidia.com/gpu")))
+        .isEqualTo(
+            json.readTree("{\"spec\":{\"hard\":{\"requests.nvidia.com/gpu\":\"1000001\"}}}"));
+    assertThat(Ceiling.changedPart(quota, true, List.of()))
+        .isEqualTo(json.readTree("{\"status\":{\"observedGeneration\":2}}"));
+    assertThat(Ceiling.changedPart(quota, false, List.of()))
+        .isEqualTo(
+            json.readTree("{\"metadata\":{\"annotations\":{\"bench.gpumarket.io/raw\":\"3\"}}}"));
   }
 }

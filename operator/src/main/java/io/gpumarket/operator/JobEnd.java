@@ -61,14 +61,7 @@ final class JobEnd {
       String message,
       Instant now) {
     ComputeJobStatus s = job.getStatus();
-    JobPods.delete(
-        client,
-        pods.stream()
-            .filter(
-                p ->
-                    !"Succeeded".equals(JobReplicas.phaseOf(p))
-                        && !"Failed".equals(JobReplicas.phaseOf(p)))
-            .toList());
+    JobPods.delete(client, pods.stream().filter(p -> !finished(JobReplicas.phaseOf(p))).toList());
     s.phase = phase;
     s.completionTime = Times.format(now);
     s.message = message;
@@ -89,6 +82,10 @@ final class JobEnd {
     finish(job, lease, onDemand);
     JobBilling.refresh(job, lease, onDemand, now);
     return null;
+  }
+
+  private static boolean finished(String podPhase) {
+    return "Succeeded".equals(podPhase) || "Failed".equals(podPhase);
   }
 
   /** Returns an ended job's on-demand GPUs to the market. */

@@ -281,20 +281,16 @@ final class Ceiling {
             int ok = 0;
             ObjectNode current = (ObjectNode) item;
             for (int i = 0; i < share; i++) {
-              if (limits.isEmpty()) {
-                change(current, status, i);
-              } else {
-                setLimits(current, limits, i);
-              }
+              ObjectNode change = change(current, status, limits, i);
               String target = self + (status ? "/status" : "");
               HttpResponse<String> r =
                   patch
-                      ? send(
-                          "PATCH",
+                      ? send("PATCH", target, "application/merge-patch+json", change.toString())
+                      : send(
+                          "PUT",
                           target,
-                          "application/merge-patch+json",
-                          changedPart(current, status, limits).toString())
-                      : send("PUT", target, "application/json", current.toString());
+                          "application/json",
+                          JSON.readerForUpdating(current).readValue(change).toString());
               if (r.isSuccessful()) {
                 ok++;
                 current = (ObjectNode) JSON.readTree(r.body());
@@ -334,52 +330,29 @@ final class Ceiling {
   }
 
   /**
-   * Changes the limits as the operator's write did, between two values far above any use: the quota
-   * controller then recomputes the quota's status, as it did after each of the operator's writes,
-   * where a change of an annotation alone would leave it idle.
+   * The i-th write's change, as a JSON merge patch: the limits the operator's write set, between
+   * two values far above any use (the quota controller then recomputes the quota's status, as it
+   * did after each of the operator's writes, where a change of an annotation alone would leave it
+   * idle); else the status's observedGeneration; else an annotation. A patch is replayed as this
+   * patch, which the API server applies to the object it reads; an update as the whole object with
+   * it applied.
    */
-  private static void setLimits(ObjectNode quota, List<String> limits, int i) {
-    ObjectNode hard = quota.withObject("/spec/hard");
-    limits.forEach(key -> hard.put(key, Integer.toString(1_000_000 + i % 2)));
-  }
-
-  /**
-   * What {@link #change} or {@link #setLimits} changed in the object, as a JSON merge patch: a
-   * patch is replayed as a patch, which the API server applies to the object it reads, and an
-   * update as an update of the whole object.
-   */
-  static ObjectNode changedPart(ObjectNode changed, boolean status, List<String> limits) {
-    ObjectNode part = JSON.createObjectNode();
+  static ObjectNode change(JsonNode object, boolean status, List<String> limits, int i) {
+    ObjectNode change = JSON.createObjectNode();
     if (!limits.isEmpty()) {
-      ObjectNode hard = part.putObject("spec").putObject("hard");
-      limits.forEach(key -> hard.set(key, changed.path("spec").path("hard").path(key)));
+      ObjectNode hard = change.putObject("spec").putObject("hard");
+      limits.forEach(key -> hard.put(key, Integer.toString(1_000_000 + i % 2)));
     } else if (status) {
-      part.putObject("status")
-          .set("observedGeneration", changed.path("status").path("observedGeneration"));
+      long generation = object.path("metadata").path("generation").asLong(1);
+      change.putObject("status").put("observedGeneration", generation + (i + 1) % 2);
     } else {
-      part.putObject("metadata")
-          .putObject("annotations")
-          .set(RAW, changed.path("metadata").path("annotations").path(RAW));
+      change.putObject("metadata").putObject("annotations").put(RAW, Integer.toString(i));
     }
-    return part;
+    return change;
   }
 
   /** The annotation an update changes where it changes nothing else. */
   private static final String RAW = "bench.gpumarket.io/raw";
-
-  private static void change(ObjectNode object, boolean status, int i) {
-    if (status) {
-      JsonNode existing = object.get("status");
-      ObjectNode st = existing instanceof ObjectNode o ? o : object.putObject("status");
-      long generation = object.path("metadata").path("generation").asLong(1);
-      st.put("observedGeneration", generation + (i + 1) % 2);
-    } else {
-      ObjectNode meta = (ObjectNode) object.get("metadata");
-      JsonNode existing = meta.get("annotations");
-      ObjectNode annotations = existing instanceof ObjectNode o ? o : meta.putObject("annotations");
-      annotations.put(RAW, Integer.toString(i));
-    }
-  }
 
   private Rate deletes(ApiCounter.Sample s, int round) throws Exception {
     String current = send("GET", s.uri(), null, null).body();

@@ -44,16 +44,15 @@ class CeilingTest {
     ObjectNode quota =
         (ObjectNode)
             json.readTree(
-                "{\"metadata\":{\"name\":\"q\",\"annotations\":{\"bench.gpumarket.io/raw\":\"3\"}},"
-                    + "\"spec\":{\"hard\":{\"requests.nvidia.com/gpu\":\"1000001\",\"pods\":\"9\"}},"
-                    + "\"status\":{\"observedGeneration\":2,\"used\":{\"pods\":\"1\"}}}");
-    assertThat(Ceiling.changedPart(quota, false, List.of("requests.nvidia.com/gpu")))
-        .isEqualTo(
-            json.readTree("{\"spec\":{\"hard\":{\"requests.nvidia.com/gpu\":\"1000001\"}}}"));
-    assertThat(Ceiling.changedPart(quota, true, List.of()))
-        .isEqualTo(json.readTree("{\"status\":{\"observedGeneration\":2}}"));
-    assertThat(Ceiling.changedPart(quota, false, List.of()))
-        .isEqualTo(
-            json.readTree("{\"metadata\":{\"annotations\":{\"bench.gpumarket.io/raw\":\"3\"}}}"));
+                "{\"metadata\":{\"name\":\"q\",\"generation\":1},"
+                    + "\"spec\":{\"hard\":{\"requests.nvidia.com/gpu\":\"12\",\"pods\":\"9\"}},"
+                    + "\"status\":{\"observedGeneration\":1,\"used\":{\"pods\":\"1\"}}}");
+    // What goes on the wire: the patch, or the change an update applies.
+    assertThat(Ceiling.change(quota, false, List.of("requests.nvidia.com/gpu"), 1))
+        .hasToString("{\"spec\":{\"hard\":{\"requests.nvidia.com/gpu\":\"1000001\"}}}");
+    assertThat(Ceiling.change(quota, true, List.of(), 0))
+        .hasToString("{\"status\":{\"observedGeneration\":2}}");
+    assertThat(Ceiling.change(quota, false, List.of(), 3))
+        .hasToString("{\"metadata\":{\"annotations\":{\"bench.gpumarket.io/raw\":\"3\"}}}");
   }
 }

@@ -679,15 +679,6 @@ public final class Market {
     return Arrays.stream(order).mapToInt(Integer::intValue).toArray();
   }
 
-  /** {@link #placeBatch} with each request's reach computed here. */
-  public List<Decision> placeBatch(List<PlacementRequest> requests) {
-    int[] reach = new int[requests.size()];
-    for (int i = 0; i < reach.length; i++) {
-      reach[i] = reach(requests.get(i));
-    }
-    return placeBatch(requests, reach);
-  }
-
   /**
    * Whether a placement decided earlier for this request can still be held as it is: its offer is
    * still on the market with room under its cap, and each of its nodes is live, still meets the

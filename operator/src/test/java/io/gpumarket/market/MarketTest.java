@@ -117,7 +117,8 @@ public class MarketTest {
     // of 8, and each has two of 4.
     assertThat(market.reach(request(List.of("h100-80gb"), 2, 8, null))).isZero();
     assertThat(market.reach(request(List.of("h100-80gb"), 2, 4, null))).isEqualTo(20);
-    List<Decision> decisions = market.placeBatch(batch);
+    List<Decision> decisions =
+        market.placeBatch(batch, batch.stream().mapToInt(market::reach).toArray());
     assertThat(((Placement) decisions.get(0)).gpusByNode()).containsOnlyKeys("us-1");
     assertThat(((Placement) decisions.get(1)).gpusByNode()).containsOnlyKeys("eu-1");
     assertThat(market.node("eu-1").freeGpus()).as("each placement held").isZero();

@@ -457,9 +457,12 @@ final class Report {
         names,
         "ceiling jobs/s, fraction reached",
         r ->
-            fmt("%.1f", get(r, "e2e", "ceilingJobsPerSecond"))
-                + ", "
-                + fmt("%.0f%%", 100 * Targets.num(get(r, "e2e", "fractionOfCeiling"))));
+            get(r, "e2e", "ceilingUnmeasuredKinds") instanceof List<?> l && !l.isEmpty()
+                ? "none: no replay of "
+                    + String.join(", ", l.stream().map(String::valueOf).toList())
+                : fmt("%.1f", get(r, "e2e", "ceilingJobsPerSecond"))
+                    + ", "
+                    + fmt("%.0f%%", 100 * Targets.num(get(r, "e2e", "fractionOfCeiling"))));
     row(rows, sizes, names, "invariants (API)", r -> ok(get(r, "e2e", "invariants")));
     // The waves before the counted one: the same jobs bound by a JVM that had not yet compiled
     // them.

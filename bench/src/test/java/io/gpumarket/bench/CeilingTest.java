@@ -4,12 +4,31 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.fabric8.kubernetes.api.model.NamespaceBuilder;
+import io.fabric8.kubernetes.api.model.Quantity;
+import io.fabric8.kubernetes.api.model.ResourceQuota;
+import io.fabric8.kubernetes.api.model.ResourceQuotaBuilder;
+import io.fabric8.kubernetes.api.model.ResourceQuotaStatus;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.KubernetesClientBuilder;
+import io.fabric8.kubernetes.client.dsl.Resource;
+import io.fabric8.kubernetes.client.http.BasicBuilder;
+import io.fabric8.kubernetes.client.http.HttpRequest;
+import io.fabric8.kubernetes.client.http.Interceptor;
+import io.gpumarket.operator.sandbox.Sandbox;
 import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.Test;
 
 /**
  * The replay changes what the operator's write changed (a quota's limits, whatever the patch's
- * form), and sends a patch as a patch of that change alone.
+ * form), and sends a patch as a patch of that change alone; its creates wait for the quota
+ * admission to enforce the limits raised for them; a kind it could not replay leaves no ceiling.
  */
 class CeilingTest {
   @Test
@@ -54,5 +73,137 @@ class CeilingTest {
         .hasToString("{\"status\":{\"observedGeneration\":2}}");
     assertThat(Ceiling.change(quota, false, List.of(), 3))
         .hasToString("{\"metadata\":{\"annotations\":{\"bench.gpumarket.io/raw\":\"3\"}}}");
+  }
+
+  private static final String GPUS = "requests.nvidia.com/gpu";
+
+  private static Resource<ResourceQuota> quota(KubernetesClient client) {
+    return client.resourceQuotas().inNamespace("team-a").withName("gpumarket-gpus");
+  }
+
+  private static void createTeamA(KubernetesClient client) {
+    client
+        .namespaces()
+        .resource(new NamespaceBuilder().withNewMetadata().withName("team-a").endMetadata().build())
+        .create();
+  }
+
+  @Test
+  void createsAreReplayedOnlyOnceTheQuotaEnforcesTheLimitsRaisedForThem() throws Exception {
+    ScheduledExecutorService controller = Executors.newSingleThreadScheduledExecutor();
+    try (Sandbox sandbox = Sandbox.start()) {
+      KubernetesClient client = sandbox.client();
+      createTeamA(client);
+      ResourceQuota quota =
+          client
+              .resourceQuotas()
+              .inNamespace("team-a")
+              .resource(
+                  new ResourceQuotaBuilder()
+                      .withNewMetadata()
+                      .withName("gpumarket-gpus")
+                      .endMetadata()
+                      .withNewSpec()
+                      .addToHard(GPUS, new Quantity("2"))
+                      .endSpec()
+                      .build())
+              .create();
+      quota.setStatus(new ResourceQuotaStatus(Map.of(GPUS, new Quantity("2")), Map.of()));
+      client.resource(quota).updateStatus();
+      // The controller manager's part: it copies a quota's limits to its status, 300 ms late.
+      AtomicLong behindSince = new AtomicLong();
+      controller.scheduleWithFixedDelay(
+          () -> {
+            ResourceQuota q = quota(client).get();
+            if (q.getSpec().getHard().equals(q.getStatus().getHard())) {
+              behindSince.set(0);
+            } else if (behindSince.compareAndSet(0, System.nanoTime())) {
+              return;
+            } else if (System.nanoTime() - behindSince.get() > 300_000_000L) {
+              q.getStatus().setHard(q.getSpec().getHard());
+              client.resource(q).updateStatus();
+            }
+          },
+          0,
+          20,
+          TimeUnit.MILLISECONDS);
+      // What the quota admission would enforce as each replayed create arrives.
+      List<String> enforcedAtCreates = new CopyOnWriteArrayList<>();
+      Interceptor admission =
+          new Interceptor() {
+            @Override
+            public void before(BasicBuilder builder, HttpRequest request, RequestTags tags) {
+              if (request.method().equals("POST") && request.uri().getPath().endsWith("/pods")) {
+                enforcedAtCreates.add(
+                    quota(client).get().getStatus().getHard().get(GPUS).toString());
+              }
+            }
+          };
+      try (KubernetesClient replaying =
+          new KubernetesClientBuilder()
+              .withConfig(client.getConfiguration())
+              .withHttpClientBuilderConsumer(b -> b.addOrReplaceInterceptor("admission", admission))
+              .build()) {
+        String pods = sandbox.url().replaceAll("/$", "") + "/api/v1/namespaces/team-a/pods";
+        var sample =
+            new ApiCounter.Sample(
+                "POST",
+                pods,
+                "application/json",
+                "{\"apiVersion\":\"v1\",\"kind\":\"Pod\",\"metadata\":{\"name\":\"p\"},"
+                    + "\"spec\":{\"containers\":[{\"name\":\"c\",\"image\":\"busybox\"}]}}");
+        Map<String, Object> figures =
+            new Ceiling(replaying, 2, 10, 1)
+                .measure(Map.of("POST pods", List.of(sample)), Map.of("POST pods", 1.0), 1.0);
+
+        assertThat(enforcedAtCreates).hasSize(10).containsOnly("1000000");
+        assertThat((Map<?, ?>) figures.get("rawFailedWritesByKind")).isEmpty();
+        assertThat((List<?>) figures.get("ceilingUnmeasuredKinds")).isEmpty();
+        assertThat((double) figures.get("ceilingJobsPerSecond")).isPositive().isFinite();
+      }
+      // The operator's limit is put back after the replay.
+      assertThat(quota(client).get().getSpec().getHard().get(GPUS)).isEqualTo(new Quantity("2"));
+    } finally {
+      controller.shutdownNow();
+    }
+  }
+
+  @Test
+  void aKindOfWriteThatCouldNotBeReplayedLeavesNoCeilingRatherThanAHigherOne() throws Exception {
+    try (Sandbox sandbox = Sandbox.start()) {
+      KubernetesClient client = sandbox.client();
+      createTeamA(client);
+      String api = sandbox.url().replaceAll("/$", "");
+      var configMap =
+          new ApiCounter.Sample(
+              "POST",
+              api + "/api/v1/namespaces/team-a/configmaps",
+              "application/json",
+              "{\"apiVersion\":\"v1\",\"kind\":\"ConfigMap\",\"metadata\":{\"name\":\"c\"}}");
+      // No GpuOffer is stored: there is none to update.
+      var offerStatus =
+          new ApiCounter.Sample(
+              "PUT",
+              api + "/apis/gpumarket.io/v1alpha1/namespaces/prov-a/gpuoffers/gone/status",
+              "application/json",
+              "{}");
+      Map<String, Object> figures =
+          new Ceiling(client, 2, 10, 1)
+              .measure(
+                  Map.of(
+                      "POST configmaps",
+                      List.of(configMap),
+                      "PUT gpuoffers/status",
+                      List.of(offerStatus)),
+                  Map.of("POST configmaps", 1.0, "PUT gpuoffers/status", 0.5),
+                  1.0);
+
+      assertThat(figures.get("ceilingUnmeasuredKinds")).isEqualTo(List.of("PUT gpuoffers/status"));
+      assertThat((double) figures.get("ceilingJobsPerSecond")).isNaN();
+      assertThat((double) figures.get("fractionOfCeiling")).isNaN();
+      assertThat(((Map<?, ?>) figures.get("rawRatesPerSecondByKind")).get("POST configmaps"))
+          .isInstanceOf(Double.class)
+          .matches(rate -> (double) rate > 0);
+    }
   }
 }

@@ -70,6 +70,15 @@ class TargetsTest {
     assertThat((String) find(over, "end to end >= 80%").get("value")).startsWith("112% (ceiling");
     assertThat(find(done, "end to end >= 80%").get("met")).isEqualTo(false);
 
+    // A kind of write the replay could not measure leaves no ceiling to judge against.
+    Map<String, Object> unmeasured = new java.util.HashMap<>(finished);
+    unmeasured.put("fractionOfCeiling", Double.NaN);
+    unmeasured.put("ceilingUnmeasuredKinds", List.of("POST pods"));
+    var noCeiling = Targets.evaluate(Map.of("L", size(60_000, unmeasured)));
+    assertThat(find(noCeiling, "end to end >= 80%").get("met")).isNull();
+    assertThat(find(noCeiling, "end to end >= 80%").get("value"))
+        .isEqualTo("no ceiling: the replay of [POST pods] failed (not judged)");
+
     String error = "the operator's JVM stopped answering (exit code 3, ...)";
     var failed = Targets.evaluate(Map.of("L", size(60_000, Map.of("run", false, "error", error))));
     assertThat(find(failed, "end to end run finishes").get("met")).isEqualTo(false);

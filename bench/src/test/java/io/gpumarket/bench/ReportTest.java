@@ -79,6 +79,23 @@ class ReportTest {
   }
 
   @Test
+  void aRunWhoseCeilingLacksAKindOfWriteShowsNoCeilingAndNoChange() {
+    Map<String, Object> b = run(36.0, 10.2, "jvm");
+    @SuppressWarnings("unchecked")
+    Map<String, Object> e2e =
+        (Map<String, Object>)
+            ((Map<String, Object>) ((Map<String, Object>) b.get("sizes")).get("L")).get("e2e");
+    e2e.put("ceilingJobsPerSecond", Double.NaN);
+    e2e.put("fractionOfCeiling", Double.NaN);
+    e2e.put("ceilingUnmeasuredKinds", java.util.List.of("POST pods"));
+
+    String row = line(compare(run(30.0, 12.0, "jvm"), b), "ceiling jobs/s, fraction reached");
+
+    // No change worked out against a ceiling that is not there.
+    assertThat(row.trim()).endsWith("40.0, 75%  none: no replay of POST pods");
+  }
+
+  @Test
   void aSizeInOneRunOnlyIsShownWithoutAChange() {
     Map<String, Object> b = run(36.0, 10.2, "jvm");
     @SuppressWarnings("unchecked")

@@ -71,7 +71,7 @@ final class Ceiling {
 
   /**
    * Measures every kind of write in {@code perJob} (writes of that kind per bound job), replaying
-   * the first of its {@code sampleWrites}, and returns the figures for the report.
+   * the last of its {@code sampleWrites}, and returns the figures for the report.
    */
   Map<String, Object> measure(
       Map<String, List<ApiCounter.Sample>> sampleWrites,
@@ -92,7 +92,7 @@ final class Ceiling {
       if (samples == null || samples.isEmpty()) {
         continue;
       }
-      ApiCounter.Sample s = samples.get(0);
+      ApiCounter.Sample s = samples.get(samples.size() - 1);
       List<Double> perSecond = new ArrayList<>();
       HostCpu.Snapshot hostBefore = HostCpu.take();
       int ok = 0;

@@ -68,23 +68,21 @@ final class Targets {
                 writes <= 3));
         // Above 100 % the ceiling was measured below a rate the server did serve (the mock slows
         // as objects pile up, and is replayed after the run): a figure, but no judgement.
+        String share = String.format("%.0f%%", 100 * fraction);
+        if (Double.isNaN(fraction)) {
+          share =
+              "no ceiling: the replay of "
+                  + e2e.getOrDefault("ceilingUnmeasuredKinds", "its writes")
+                  + " failed (not judged)";
+        } else if (fraction > 1) {
+          share += " (ceiling measured below the rate reached: not judged)";
+        }
         out.add(
-            Double.isNaN(fraction)
-                ? target(
-                    "end to end >= 80% of the API ceiling",
-                    e.getKey(),
-                    "no ceiling: the replay of "
-                        + e2e.getOrDefault("ceilingUnmeasuredKinds", "its writes")
-                        + " failed (not judged)",
-                    null)
-                : target(
-                    "end to end >= 80% of the API ceiling",
-                    e.getKey(),
-                    String.format("%.0f%%", 100 * fraction)
-                        + (fraction > 1
-                            ? " (ceiling measured below the rate reached: not judged)"
-                            : ""),
-                    fraction > 1 ? null : fraction >= 0.8));
+            target(
+                "end to end >= 80% of the API ceiling",
+                e.getKey(),
+                share,
+                Double.isNaN(fraction) || fraction > 1 ? null : fraction >= 0.8));
         double heapMiB = num(e2e.get("heapAfterGcMiB"));
         out.add(
             target(

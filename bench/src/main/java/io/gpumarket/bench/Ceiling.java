@@ -228,7 +228,7 @@ final class Ceiling {
    * with no status (a server with no quota controller, such as the mock) is not waited for; one
    * still behind after {@code within} is reported and the replay goes on.
    */
-  void awaitEnforced(String quota, Duration within) throws Exception {
+  private void awaitEnforced(String quota, Duration within) throws Exception {
     long deadline = System.nanoTime() + within.toNanos();
     while (true) {
       JsonNode current = JSON.readTree(send("GET", quota, null, null).body());

@@ -178,20 +178,19 @@ final class Ceiling {
   }
 
   private Rate create(ApiCounter.Sample s, int round) throws Exception {
-    return run(
-        writes,
-        spread(
-            writes,
-            i -> {
-              ObjectNode body = (ObjectNode) JSON.readTree(s.body());
-              ObjectNode meta = (ObjectNode) body.get("metadata");
-              String name = meta.has("name") ? meta.get("name").asText() : "raw";
-              meta.put("name", shorten(name) + "-raw-" + round + "-" + i);
-              meta.remove("resourceVersion");
-              meta.remove("uid");
-              meta.remove("generateName");
-              return send("POST", s.uri(), s.contentType(), body.toString()).isSuccessful();
-            }));
+    return run(writes, spread(writes, i -> create(s, Integer.toString(round), i)));
+  }
+
+  /** Creates the i-th copy of the sample, named after it, the {@code tag} and i. */
+  private boolean create(ApiCounter.Sample s, String tag, int i) throws Exception {
+    ObjectNode body = (ObjectNode) JSON.readTree(s.body());
+    ObjectNode meta = (ObjectNode) body.get("metadata");
+    String name = meta.has("name") ? meta.get("name").asText() : "raw";
+    meta.put("name", shorten(name) + "-raw-" + tag + "-" + i);
+    meta.remove("resourceVersion");
+    meta.remove("uid");
+    meta.remove("generateName");
+    return send("POST", s.uri(), s.contentType(), body.toString()).isSuccessful();
   }
 
   /**
@@ -289,9 +288,34 @@ final class Ceiling {
 
   /** Each writer updates an object of its own, of the kind and subresource the sample wrote. */
   private Rate updates(ApiCounter.Sample s) throws Exception {
+    List<Updater> updaters = updaters(s);
+    List<Callable<Integer>> work = new ArrayList<>();
+    int sent = 0;
+    for (int writer = 0; writer < updaters.size(); writer++) {
+      Updater updater = updaters.get(writer);
+      int share = writes / writers + (writer < writes % writers ? 1 : 0);
+      sent += share;
+      work.add(
+          () -> {
+            int ok = 0;
+            for (int i = 0; i < share; i++) {
+              ok += updater.send(i) ? 1 : 0;
+            }
+            return ok;
+          });
+    }
+    return work.isEmpty() ? null : run(sent, work);
+  }
+
+  /**
+   * One object for each writer (as many as are stored, up to the writers) of the kind and
+   * subresource the sample wrote, each with the writes that change it; none if the sample's address
+   * names no object.
+   */
+  private List<Updater> updaters(ApiCounter.Sample s) throws Exception {
     Matcher m = OBJECT.matcher(s.uri());
     if (!m.matches()) {
-      return null;
+      return List.of();
     }
     boolean status = m.group("status") != null;
     boolean patch = s.method().equals("PATCH");
@@ -300,11 +324,9 @@ final class Ceiling {
     JsonNode items =
         JSON.readTree(send("GET", collection + "?limit=" + writers, null, null).body())
             .path("items");
-    List<Callable<Integer>> work = new ArrayList<>();
-    int writer = 0;
-    int sent = 0;
+    List<Updater> updaters = new ArrayList<>();
     for (JsonNode item : items) {
-      if (work.size() == writers) {
+      if (updaters.size() == writers) {
         break; // a server may ignore the limit
       }
       JsonNode meta = item.path("metadata");
@@ -316,35 +338,46 @@ final class Ceiling {
               + m.group("plural")
               + "/"
               + meta.path("name").asText();
-      int share = writes / writers + (writer < writes % writers ? 1 : 0);
-      writer++;
-      sent += share;
-      work.add(
-          () -> {
-            int ok = 0;
-            ObjectNode current = (ObjectNode) item;
-            for (int i = 0; i < share; i++) {
-              ObjectNode change = change(current, status, limits, i);
-              String target = self + (status ? "/status" : "");
-              HttpResponse<String> r =
-                  patch
-                      ? send("PATCH", target, "application/merge-patch+json", change.toString())
-                      : send(
-                          "PUT",
-                          target,
-                          "application/json",
-                          JSON.readerForUpdating(current).readValue(change).toString());
-              if (r.isSuccessful()) {
-                ok++;
-                current = (ObjectNode) JSON.readTree(r.body());
-              } else {
-                current = (ObjectNode) JSON.readTree(send("GET", self, null, null).body());
-              }
-            }
-            return ok;
-          });
+      updaters.add(new Updater(self, status, patch, limits, (ObjectNode) item));
     }
-    return work.isEmpty() ? null : run(sent, work);
+    return updaters;
+  }
+
+  /** The writes that change one object, each from the copy the last one left. */
+  private final class Updater {
+    private final String self;
+    private final boolean status;
+    private final boolean patch;
+    private final List<String> limits;
+    private ObjectNode current;
+
+    Updater(String self, boolean status, boolean patch, List<String> limits, ObjectNode current) {
+      this.self = self;
+      this.status = status;
+      this.patch = patch;
+      this.limits = limits;
+      this.current = current;
+    }
+
+    /** The i-th write; true if it succeeded. */
+    synchronized boolean send(int i) throws Exception {
+      ObjectNode change = change(current, status, limits, i);
+      String target = self + (status ? "/status" : "");
+      HttpResponse<String> r =
+          patch
+              ? Ceiling.this.send(
+                  "PATCH", target, "application/merge-patch+json", change.toString())
+              : Ceiling.this.send(
+                  "PUT",
+                  target,
+                  "application/json",
+                  JSON.readerForUpdating(current).readValue(change).toString());
+      current =
+          (ObjectNode)
+              JSON.readTree(
+                  r.isSuccessful() ? r.body() : Ceiling.this.send("GET", self, null, null).body());
+      return r.isSuccessful();
+    }
   }
 
   /**

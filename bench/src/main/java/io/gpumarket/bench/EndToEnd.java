@@ -179,7 +179,8 @@ final class EndToEnd {
                     admin,
                     RECONCILE_THREADS,
                     Integer.getInteger("bench.rawWrites", 200),
-                    Integer.getInteger("bench.rawRounds", 3))
+                    Integer.getInteger("bench.rawRounds", 3),
+                    Integer.getInteger("bench.rawMixJobs", 400))
                 .measure(samples, perJob, ((Number) out.get("jobsPerSecond")).doubleValue()));
       }
       out.put("run", true);

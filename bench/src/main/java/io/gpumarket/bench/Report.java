@@ -463,6 +463,12 @@ final class Report {
                 : fmt("%.1f", get(r, "e2e", "ceilingJobsPerSecond"))
                     + ", "
                     + fmt("%.0f%%", 100 * Targets.num(get(r, "e2e", "fractionOfCeiling"))));
+    row(
+        rows,
+        sizes,
+        names,
+        "ceiling from each kind replayed alone (jobs/s)",
+        r -> fmt("%.1f", get(r, "e2e", "ceilingByKindJobsPerSecond")));
     row(rows, sizes, names, "invariants (API)", r -> ok(get(r, "e2e", "invariants")));
     // The waves before the counted one: the same jobs bound by a JVM that had not yet compiled
     // them.

@@ -153,7 +153,7 @@ class CeilingTest {
                 "{\"apiVersion\":\"v1\",\"kind\":\"Pod\",\"metadata\":{\"name\":\"p\"},"
                     + "\"spec\":{\"containers\":[{\"name\":\"c\",\"image\":\"busybox\"}]}}");
         Map<String, Object> figures =
-            new Ceiling(replaying, 2, 10, 1)
+            new Ceiling(replaying, 2, 10, 1, 0)
                 .measure(Map.of("POST pods", List.of(sample)), Map.of("POST pods", 1.0), 1.0);
 
         assertThat(enforcedAtCreates).hasSize(10).containsOnly("1000000");
@@ -188,7 +188,7 @@ class CeilingTest {
               "application/json",
               "{}");
       Map<String, Object> figures =
-          new Ceiling(client, 2, 10, 1)
+          new Ceiling(client, 2, 10, 1, 0)
               .measure(
                   Map.of(
                       "POST configmaps",
@@ -204,6 +204,74 @@ class CeilingTest {
       assertThat(((Map<?, ?>) figures.get("rawRatesPerSecondByKind")).get("POST configmaps"))
           .isInstanceOf(Double.class)
           .matches(rate -> (double) rate > 0);
+    }
+  }
+
+  @Test
+  void theMixReplaysEveryKindAtOnceInTheProportionsOfAJobsWrites() throws Exception {
+    try (Sandbox sandbox = Sandbox.start()) {
+      KubernetesClient admin = sandbox.client();
+      createTeamA(admin);
+      for (int i = 0; i < 2; i++) {
+        admin
+            .configMaps()
+            .inNamespace("team-a")
+            .resource(
+                new io.fabric8.kubernetes.api.model.ConfigMapBuilder()
+                    .withNewMetadata()
+                    .withName("c" + i)
+                    .endMetadata()
+                    .build())
+            .create();
+      }
+      List<String> sent = new CopyOnWriteArrayList<>();
+      Interceptor order =
+          new Interceptor() {
+            @Override
+            public void before(BasicBuilder builder, HttpRequest request, RequestTags tags) {
+              if (!request.method().equals("GET")) {
+                sent.add(request.method());
+              }
+            }
+          };
+      String configMaps =
+          sandbox.url().replaceAll("/$", "") + "/api/v1/namespaces/team-a/configmaps";
+      var create =
+          new ApiCounter.Sample(
+              "POST",
+              configMaps,
+              "application/json",
+              "{\"apiVersion\":\"v1\",\"kind\":\"ConfigMap\",\"metadata\":{\"name\":\"c\"}}");
+      var update = new ApiCounter.Sample("PUT", configMaps + "/c0", "application/json", "{}");
+      try (KubernetesClient replaying =
+          new KubernetesClientBuilder()
+              .withConfig(admin.getConfiguration())
+              .withHttpClientBuilderConsumer(b -> b.addOrReplaceInterceptor("order", order))
+              .build()) {
+        Map<String, Object> figures =
+            new Ceiling(replaying, 2, 1, 1, 20)
+                .measure(
+                    Map.of("POST configmaps", List.of(create), "PUT configmaps", List.of(update)),
+                    Map.of("POST configmaps", 2.0, "PUT configmaps", 1.0),
+                    1.0);
+
+        // Each kind alone first (one write each), then the mix: 20 jobs of two creates and an
+        // update each, the kinds interleaved rather than one after the other.
+        List<String> mixed = sent.subList(2, sent.size());
+        assertThat(mixed).hasSize(60);
+        assertThat(mixed.stream().filter("POST"::equals)).hasSize(40);
+        assertThat(mixed.subList(0, 30)).contains("POST", "PUT");
+        assertThat(mixed.subList(30, 60)).contains("POST", "PUT");
+        assertThat(figures)
+            .containsEntry("ceilingMethod", "mix")
+            .containsEntry("mixJobs", 20)
+            .containsEntry("mixWrites", 60);
+        assertThat((Map<?, ?>) figures.get("mixFailedWritesByKind")).isEmpty();
+        assertThat((double) figures.get("ceilingJobsPerSecond"))
+            .isCloseTo(
+                20 / (double) figures.get("mixSeconds"), org.assertj.core.data.Offset.offset(1e-6));
+        assertThat((double) figures.get("ceilingByKindJobsPerSecond")).isPositive().isFinite();
+      }
     }
   }
 }

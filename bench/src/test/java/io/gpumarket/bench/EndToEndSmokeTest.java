@@ -17,11 +17,13 @@ class EndToEndSmokeTest {
   @Test
   void theOperatorBindsJobsAndEveryKindOfItsWritesIsReplayedForTheCeiling() throws Exception {
     System.setProperty("bench.rawWrites", "24");
+    System.setProperty("bench.rawMixJobs", "30");
     Map<String, Object> e2e;
     try {
       e2e = EndToEnd.run(Workload.generate(Workload.Size.of("XS"), 42), null);
     } finally {
       System.clearProperty("bench.rawWrites");
+      System.clearProperty("bench.rawMixJobs");
     }
 
     assertThat(e2e.get("run")).isEqualTo(true);
@@ -75,6 +77,11 @@ class EndToEndSmokeTest {
         .isEqualTo(((Number) e2e.get("conflicts")).longValue());
     double fraction = ((Number) e2e.get("fractionOfCeiling")).doubleValue();
     assertThat(fraction).isPositive();
+    // The ceiling is the replay of every kind at once, all of its writes taken.
+    assertThat(e2e.get("ceilingMethod")).isEqualTo("mix");
+    assertThat(((Number) e2e.get("mixWrites")).intValue()).isGreaterThanOrEqualTo(30);
+    assertThat((Map<?, ?>) e2e.get("mixFailedWritesByKind")).isEmpty();
+    assertThat(((Number) e2e.get("ceilingByKindJobsPerSecond")).doubleValue()).isPositive();
 
     // Memory and CPU are the operator's JVM's own, under its 512 MiB cap.
     assertThat(((Number) e2e.get("heapAfterGcMiB")).doubleValue()).isBetween(1.0, 512.0);

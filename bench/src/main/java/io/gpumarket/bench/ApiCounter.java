@@ -33,7 +33,9 @@ final class ApiCounter implements Interceptor {
   /** The last {@link #SAMPLES_KEPT} successful writes of each kind, oldest first. */
   final Map<String, List<Sample>> samples = new ConcurrentHashMap<>();
 
-  static final int SAMPLES_KEPT = 3;
+  /** Enough for the ceiling's creates to go to as many tenants' namespaces as the wave's did. */
+  static final int SAMPLES_KEPT = 16;
+
   final LongAdder writes = new LongAdder();
 
   @Override

@@ -234,14 +234,19 @@ class CeilingTest {
               }
             }
           };
-      String configMaps =
-          sandbox.url().replaceAll("/$", "") + "/api/v1/namespaces/team-a/configmaps";
-      var create =
-          new ApiCounter.Sample(
-              "POST",
-              configMaps,
-              "application/json",
-              "{\"apiVersion\":\"v1\",\"kind\":\"ConfigMap\",\"metadata\":{\"name\":\"c\"}}");
+      admin
+          .namespaces()
+          .resource(
+              new NamespaceBuilder().withNewMetadata().withName("team-b").endMetadata().build())
+          .create();
+      String api = sandbox.url().replaceAll("/$", "") + "/api/v1/namespaces/";
+      String configMaps = api + "team-a/configmaps";
+      String body = "{\"apiVersion\":\"v1\",\"kind\":\"ConfigMap\",\"metadata\":{\"name\":\"c\"}}";
+      // The operator's creates went to two tenants.
+      List<ApiCounter.Sample> creates =
+          List.of(
+              new ApiCounter.Sample("POST", configMaps, "application/json", body),
+              new ApiCounter.Sample("POST", api + "team-b/configmaps", "application/json", body));
       var update = new ApiCounter.Sample("PUT", configMaps + "/c0", "application/json", "{}");
       try (KubernetesClient replaying =
           new KubernetesClientBuilder()
@@ -251,7 +256,7 @@ class CeilingTest {
         Map<String, Object> figures =
             new Ceiling(replaying, 2, 1, 1, 20)
                 .measure(
-                    Map.of("POST configmaps", List.of(create), "PUT configmaps", List.of(update)),
+                    Map.of("POST configmaps", creates, "PUT configmaps", List.of(update)),
                     Map.of("POST configmaps", 2.0, "PUT configmaps", 1.0),
                     1.0);
 
@@ -271,6 +276,12 @@ class CeilingTest {
             .isCloseTo(
                 20 / (double) figures.get("mixSeconds"), org.assertj.core.data.Offset.offset(1e-6));
         assertThat((double) figures.get("ceilingByKindJobsPerSecond")).isPositive().isFinite();
+        // The mix's creates take turns between the tenants.
+        for (String team : List.of("team-a", "team-b")) {
+          assertThat(admin.configMaps().inNamespace(team).list().getItems())
+              .filteredOn(c -> c.getMetadata().getName().contains("-raw-mix-"))
+              .hasSize(20);
+        }
       }
     }
   }

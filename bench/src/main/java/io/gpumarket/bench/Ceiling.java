@@ -239,12 +239,14 @@ final class Ceiling {
           }
         }
         case "PUT", "PATCH" -> {
-          List<Updater> updaters = updaters(s, taken);
+          // Spread over many objects, as the wave's were: a few quotas written many times over
+          // would have their usage recounted and contended far more often than any was.
+          List<Updater> updaters = updaters(s, taken, MIX_OBJECTS);
           if (updaters.isEmpty()) {
             return null;
           }
           for (int w = 0; w < writers; w++) {
-            forWriters.add(updaters.get(w % updaters.size())::send);
+            forWriters.add(i -> updaters.get(i % updaters.size()).send());
           }
         }
         default -> {
@@ -411,6 +413,9 @@ final class Ceiling {
 
   private static final Duration ENFORCED_WITHIN = Duration.ofSeconds(60);
 
+  /** How many objects of each kind the mix's updates take turns on, at most. */
+  private static final int MIX_OBJECTS = 64;
+
   /** Sets a quota's {@code spec.hard} to {@code limits}, or with null every limit far above use. */
   private void setHard(String quota, ObjectNode limits) throws Exception {
     for (int attempt = 0; attempt < 5; attempt++) {
@@ -454,7 +459,7 @@ final class Ceiling {
 
   /** Each writer updates an object of its own, of the kind and subresource the sample wrote. */
   private Rate updates(ApiCounter.Sample s) throws Exception {
-    List<Updater> updaters = updaters(s, new HashSet<>());
+    List<Updater> updaters = updaters(s, new HashSet<>(), writers);
     List<Callable<Integer>> work = new ArrayList<>();
     int sent = 0;
     for (int writer = 0; writer < updaters.size(); writer++) {
@@ -465,7 +470,7 @@ final class Ceiling {
           () -> {
             int ok = 0;
             for (int i = 0; i < share; i++) {
-              ok += updater.send(i) ? 1 : 0;
+              ok += updater.send() ? 1 : 0;
             }
             return ok;
           });
@@ -474,15 +479,15 @@ final class Ceiling {
   }
 
   /**
-   * One object for each writer (as many as are stored, up to the writers) of the kind and
-   * subresource the sample wrote, each with the writes that change it; none if the sample's address
-   * names no object.
+   * Up to {@code most} objects of the kind and subresource the sample wrote, each with the writes
+   * that change it; none if the sample's address names no object.
    *
    * @param taken the objects other replays write at the same time, by address: left to them, since
    *     an update from a copy another write has made stale is refused; the ones taken here are
    *     added
    */
-  private List<Updater> updaters(ApiCounter.Sample s, Set<String> taken) throws Exception {
+  private List<Updater> updaters(ApiCounter.Sample s, Set<String> taken, int most)
+      throws Exception {
     Matcher m = OBJECT.matcher(s.uri());
     if (!m.matches()) {
       return List.of();
@@ -493,11 +498,11 @@ final class Ceiling {
     String collection = m.group("base") + "/" + m.group("plural");
     JsonNode items =
         JSON.readTree(
-                send("GET", collection + "?limit=" + (writers + taken.size()), null, null).body())
+                send("GET", collection + "?limit=" + (most + taken.size()), null, null).body())
             .path("items");
     List<Updater> updaters = new ArrayList<>();
     for (JsonNode item : items) {
-      if (updaters.size() == writers) {
+      if (updaters.size() == most) {
         break; // a server may ignore the limit
       }
       JsonNode meta = item.path("metadata");
@@ -524,6 +529,9 @@ final class Ceiling {
     private final List<String> limits;
     private ObjectNode current;
 
+    /** Writes sent so far: each changes what the one before set, never sets it again. */
+    private int sent;
+
     Updater(String self, boolean status, boolean patch, List<String> limits, ObjectNode current) {
       this.self = self;
       this.status = status;
@@ -532,9 +540,9 @@ final class Ceiling {
       this.current = current;
     }
 
-    /** The i-th write; true if it succeeded. */
-    synchronized boolean send(int i) throws Exception {
-      ObjectNode change = change(current, status, limits, i);
+    /** The next write; true if it succeeded. */
+    synchronized boolean send() throws Exception {
+      ObjectNode change = change(current, status, limits, sent++);
       String target = self + (status ? "/status" : "");
       HttpResponse<String> r =
           patch

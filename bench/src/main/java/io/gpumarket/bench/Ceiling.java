@@ -109,8 +109,7 @@ final class Ceiling {
         .forEach(kind -> sampled.put(kind, sampleWrites.get(kind)));
     // First, on a quiet cluster: after the kinds' own replays the controller manager still had
     // their quota patches and pods to work through, which the mix then carried (at size L, 9.4 ms
-    // of
-    // its CPU per job against 3.5 in the wave).
+    // of its CPU per job against 3.5 in the wave).
     Mix mix = mixJobs > 0 && sampled.size() == perJob.size() ? mix(sampled, perJob) : null;
     for (var e : perJob.entrySet()) {
       List<ApiCounter.Sample> samples = sampled.get(e.getKey());

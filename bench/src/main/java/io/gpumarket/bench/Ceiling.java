@@ -507,20 +507,22 @@ final class Ceiling {
         JSON.readTree(
                 send("GET", collection + "?limit=" + (2 * most + taken.size()), null, null).body())
             .path("items");
-    List<Updater> updaters = new ArrayList<>();
-    int free = 0;
+    Map<String, JsonNode> free = new LinkedHashMap<>();
     for (JsonNode item : items) {
-      free += taken.contains(selfOf(m, item)) ? 0 : 1;
-    }
-    int take = Math.min(most, leaveHalf ? Math.max(1, free / 2) : free);
-    for (JsonNode item : items) {
-      if (updaters.size() == take) {
-        break; // a server may ignore the limit
-      }
       String self = selfOf(m, item);
-      if (taken.add(self)) {
-        updaters.add(new Updater(self, status, patch, limits, (ObjectNode) item));
+      if (!taken.contains(self)) {
+        free.put(self, item);
       }
+    }
+    // A server may ignore the limit.
+    int take = Math.min(most, leaveHalf ? Math.max(1, free.size() / 2) : free.size());
+    List<Updater> updaters = new ArrayList<>();
+    for (var e : free.entrySet()) {
+      if (updaters.size() == take) {
+        break;
+      }
+      taken.add(e.getKey());
+      updaters.add(new Updater(e.getKey(), status, patch, limits, (ObjectNode) e.getValue()));
     }
     return updaters;
   }

@@ -24,6 +24,7 @@ import java.io.BufferedReader;
 import java.io.InputStreamReader;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
@@ -141,6 +142,7 @@ final class EndToEnd {
         Idle idle = awaitQuiet(operator, 3_000, 120_000, 30_000);
         List<Map<String, Object>> warmups = new ArrayList<>();
         for (int n = 1; n <= WARMUP_WAVES; n++) {
+          System.err.printf("[%s] end to end: warm-up wave %d%n", Instant.now(), n);
           List<Workload.Job> warm = renamed(jobs, "warmup" + n + "-");
           warm.forEach(j -> byName.put(j.name(), j));
           Map<String, Object> figures = wave(admin, operator, warm, created, bound, idle);
@@ -159,6 +161,7 @@ final class EndToEnd {
         out.put("idleWritesPerSecond", idleWritesPerSecond);
         out.put("idleWritesPerSecondByKind", idle.rates());
         out.put("idleOperatorCores", idle.operatorCores());
+        System.err.printf("[%s] end to end: counted wave%n", Instant.now());
         out.putAll(wave(admin, operator, jobs, created, bound, idle));
         OperatorJvm.Memory memory = operator.memory();
         out.put("heapAfterGcMiB", memory.heapAfterGcMiB());

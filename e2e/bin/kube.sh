@@ -20,6 +20,9 @@
 #                              kubelet, the node lifecycle controller marks every Node NotReady
 #                              40 s after it was created and evicts its pods; the benchmark, whose
 #                              fleet must stay up for an hour, runs with '*,-nodelifecycle'
+#   GPUMARKET_KUBE_CM_PORT     `up`: serve the controller manager's /metrics and /debug/pprof, with
+#                              no authentication, on 127.0.0.1 at this port (default 0: not served);
+#                              for looking into where its CPU goes, as its queues' work durations say
 set -euo pipefail
 
 readonly KUBE_VERSION=v1.20.2
@@ -416,12 +419,13 @@ cmd_up() {
   done
   log "up: API server ready on ${server} after $((SECONDS - start)) s"
 
-  # No HTTP(S) serving (--port 0 --secure-port 0): nothing asks the controller manager for its
-  # health, and fixed default ports would clash between clusters. Each controller runs under its
-  # own ServiceAccount, as on a real cluster, so RBAC applies to the controllers too.
+  # No HTTPS serving, and HTTP only when asked for (GPUMARKET_KUBE_CM_PORT): nothing asks the
+  # controller manager for its health, and fixed default ports would clash between clusters. Each
+  # controller runs under its own ServiceAccount, as on a real cluster, so RBAC applies to the
+  # controllers too.
   start_daemon "${dir}" kube-controller-manager "${BIN}/kube-controller-manager" \
     --kubeconfig "${dir}/controller-manager.kubeconfig" \
-    --port 0 --secure-port 0 \
+    --port "${GPUMARKET_KUBE_CM_PORT:-0}" --address 127.0.0.1 --secure-port 0 \
     --leader-elect=false \
     --controllers "${GPUMARKET_KUBE_CONTROLLERS:-*}" \
     --use-service-account-credentials=true \

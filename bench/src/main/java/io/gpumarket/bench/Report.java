@@ -8,6 +8,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.stream.Collectors;
+import java.util.stream.Stream;
 
 /** The figures as a table on the terminal. */
 final class Report {
@@ -412,6 +413,29 @@ final class Report {
                   ? fmt("%.0f", m.get("machine"))
                   : "-";
           return fmt("%.2f", get(r, "e2e", "operatorCores")) + "; " + waved + ", " + replayed;
+        });
+    // Where the replay's machine CPU differs from the wave's, process by process: what sets the
+    // share on saturated cores. The client is the operator in the wave, the benchmark in the
+    // replay.
+    row(
+        rows,
+        sizes,
+        names,
+        "CPU ms per job, wave / replay: API server, etcd, controller manager, client",
+        r -> {
+          if (!(get(r, "e2e", "hostCpuMsPerJob") instanceof Map<?, ?> wave)
+              || !(get(r, "e2e", "ceilingHostCpuMsPerJob") instanceof Map<?, ?> replay)
+              || wave.isEmpty()
+              || replay.isEmpty()) {
+            return "-";
+          }
+          return Stream.of("kube-apiserver", "etcd", "kube-controller")
+                  .map(p -> fmt("%.0f", wave.get(p)) + "/" + fmt("%.0f", replay.get(p)))
+                  .collect(Collectors.joining(", "))
+              + ", "
+              + fmt("%.0f", wave.get("operator"))
+              + "/"
+              + fmt("%.0f", replay.get("benchmark"));
         });
     row(
         rows,

@@ -96,6 +96,46 @@ class ReportTest {
   }
 
   @Test
+  void theMachinesCpuPerJobIsSetOutProcessByProcessForTheWaveAndTheReplay() {
+    Map<String, Object> b = run(36.0, 10.2, "jvm");
+    @SuppressWarnings("unchecked")
+    Map<String, Object> e2e =
+        (Map<String, Object>)
+            ((Map<String, Object>) ((Map<String, Object>) b.get("sizes")).get("L")).get("e2e");
+    e2e.put(
+        "hostCpuMsPerJob",
+        Map.of(
+            "machine",
+            85.0,
+            "kube-apiserver",
+            49.4,
+            "etcd",
+            9.7,
+            "kube-controller",
+            6.7,
+            "operator",
+            14.1));
+    e2e.put(
+        "ceilingHostCpuMsPerJob",
+        Map.of(
+            "machine",
+            70.0,
+            "kube-apiserver",
+            44.4,
+            "etcd",
+            11.3,
+            "kube-controller",
+            13.1,
+            "benchmark",
+            5.2));
+
+    String report = compare(run(30.0, 12.0, "jvm"), b);
+
+    // The client is the operator in the wave and the replaying benchmark in the replay.
+    assertThat(line(report, "CPU ms per job, wave / replay")).contains("49/44, 10/11, 7/13, 14/5");
+  }
+
+  @Test
   void aSizeInOneRunOnlyIsShownWithoutAChange() {
     Map<String, Object> b = run(36.0, 10.2, "jvm");
     @SuppressWarnings("unchecked")

@@ -51,6 +51,13 @@ class ReportTest {
     return result;
   }
 
+  /** The end-to-end figures of a run made by {@link #run}, to change. */
+  @SuppressWarnings("unchecked")
+  private static Map<String, Object> e2eAtL(Map<String, Object> run) {
+    return (Map<String, Object>)
+        ((Map<String, Object>) ((Map<String, Object>) run.get("sizes")).get("L")).get("e2e");
+  }
+
   private static String compare(Map<String, Object> a, Map<String, Object> b) {
     ByteArrayOutputStream out = new ByteArrayOutputStream();
     Report.compare(a, b, new PrintStream(out, true, StandardCharsets.UTF_8));
@@ -81,10 +88,7 @@ class ReportTest {
   @Test
   void aRunWhoseCeilingLacksAKindOfWriteShowsNoCeilingAndNoChange() {
     Map<String, Object> b = run(36.0, 10.2, "jvm");
-    @SuppressWarnings("unchecked")
-    Map<String, Object> e2e =
-        (Map<String, Object>)
-            ((Map<String, Object>) ((Map<String, Object>) b.get("sizes")).get("L")).get("e2e");
+    Map<String, Object> e2e = e2eAtL(b);
     e2e.put("ceilingJobsPerSecond", Double.NaN);
     e2e.put("fractionOfCeiling", Double.NaN);
     e2e.put("ceilingUnmeasuredKinds", java.util.List.of("POST pods"));
@@ -98,10 +102,7 @@ class ReportTest {
   @Test
   void theMachinesCpuPerJobIsSetOutProcessByProcessForTheWaveAndTheReplay() {
     Map<String, Object> b = run(36.0, 10.2, "jvm");
-    @SuppressWarnings("unchecked")
-    Map<String, Object> e2e =
-        (Map<String, Object>)
-            ((Map<String, Object>) ((Map<String, Object>) b.get("sizes")).get("L")).get("e2e");
+    Map<String, Object> e2e = e2eAtL(b);
     e2e.put(
         "hostCpuMsPerJob",
         Map.of(

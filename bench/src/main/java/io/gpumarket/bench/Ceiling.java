@@ -10,6 +10,7 @@ import io.fabric8.kubernetes.client.http.HttpResponse;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Collection;
 import java.util.Collections;
 import java.util.HashSet;
@@ -265,19 +266,13 @@ final class Ceiling {
       }
     }
     List<Integer> order = new ArrayList<>();
-    for (int k = 0; k < kinds.size(); k++) {
-      long count = Math.max(1, Math.round(mixJobs * perJob.get(kinds.get(k))));
-      for (long n = 0; n < count; n++) {
-        order.add(k);
-      }
-    }
-    Collections.shuffle(order, new Random(order.size()));
-    AtomicInteger[] succeeded = new AtomicInteger[kinds.size()];
     int[] sent = new int[kinds.size()];
     for (int k = 0; k < kinds.size(); k++) {
-      succeeded[k] = new AtomicInteger();
+      sent[k] = (int) Math.max(1, Math.round(mixJobs * perJob.get(kinds.get(k))));
+      order.addAll(Collections.nCopies(sent[k], k));
     }
-    order.forEach(k -> sent[k]++);
+    Collections.shuffle(order, new Random(order.size()));
+    AtomicInteger[] succeeded = counters(kinds.size());
     List<Integer> warmup = order.subList(0, Math.max(1, order.size() / 2));
     HostCpu.Snapshot[] around = new HostCpu.Snapshot[2];
     Rate rate =
@@ -290,9 +285,7 @@ final class Ceiling {
               // before). Writes the server checks and does not store warm it, leaving the
               // controller manager nothing to do.
               Rate warmed =
-                  run(
-                      warmup.size(),
-                      mixWork(warmup, byKind, new AtomicInteger[kinds.size()], true));
+                  run(warmup.size(), mixWork(warmup, byKind, counters(kinds.size()), true));
               if (warmed.ok() < warmed.sent()) {
                 System.err.printf(
                     "mix warm-up: %d of %d writes refused%n",
@@ -330,16 +323,12 @@ final class Ceiling {
    * The writers' work for writes of the kinds in {@code order}, each writer taking the next as it
    * comes free; with {@code dryRun} the server checks each and stores none.
    *
-   * @param succeeded where the writes of each kind that succeeded are counted (null entries: not
-   *     counted)
+   * @param succeeded where the writes of each kind that succeeded are counted
    */
   private List<Callable<Integer>> mixWork(
       List<Integer> order, List<MixWrite> byKind, AtomicInteger[] succeeded, boolean dryRun) {
     AtomicInteger next = new AtomicInteger();
-    AtomicInteger[] numbered = new AtomicInteger[byKind.size()];
-    for (int k = 0; k < numbered.length; k++) {
-      numbered[k] = new AtomicInteger();
-    }
+    AtomicInteger[] numbered = counters(byKind.size());
     List<Callable<Integer>> work = new ArrayList<>();
     for (int w = 0; w < writers; w++) {
       work.add(
@@ -348,9 +337,7 @@ final class Ceiling {
             for (int at = next.getAndIncrement(); at < order.size(); at = next.getAndIncrement()) {
               int k = order.get(at);
               if (byKind.get(k).send(numbered[k].getAndIncrement(), dryRun)) {
-                if (succeeded[k] != null) {
-                  succeeded[k].incrementAndGet();
-                }
+                succeeded[k].incrementAndGet();
                 ok++;
               }
             }
@@ -358,6 +345,13 @@ final class Ceiling {
           });
     }
     return work;
+  }
+
+  /** One counter at zero for each of {@code n} kinds. */
+  private static AtomicInteger[] counters(int n) {
+    AtomicInteger[] counters = new AtomicInteger[n];
+    Arrays.setAll(counters, k -> new AtomicInteger());
+    return counters;
   }
 
   /** How long the client's JIT compiling is given to finish after the warm-up, before timing. */
@@ -630,10 +624,7 @@ final class Ceiling {
                   target,
                   "application/json",
                   JSON.readerForUpdating(current).readValue(change).toString());
-      ObjectNode after =
-          (ObjectNode)
-              JSON.readTree(
-                  r.isSuccessful() ? r.body() : Ceiling.this.send("GET", self, null, null).body());
+      ObjectNode after = r.isSuccessful() ? (ObjectNode) JSON.readTree(r.body()) : read();
       if (!dryRun) {
         current = after;
         sent++;
@@ -646,7 +637,11 @@ final class Ceiling {
      * ignores dryRun) would refuse the next update from the copy before it.
      */
     synchronized void refresh() throws Exception {
-      current = (ObjectNode) JSON.readTree(Ceiling.this.send("GET", self, null, null).body());
+      current = read();
+    }
+
+    private ObjectNode read() throws Exception {
+      return (ObjectNode) JSON.readTree(Ceiling.this.send("GET", self, null, null).body());
     }
   }
 

@@ -66,8 +66,9 @@ final class Targets {
                     "%.2f (%.2f with the fleet's upkeep)",
                     writes, num(e2e.get("writesPerBoundJob"))),
                 writes <= 3));
-        // Above 100 % the ceiling was measured below a rate the server did serve (the mock slows
-        // as objects pile up, and is replayed after the run): a figure, but no judgement.
+        // Above 100 % the ceiling was measured below a rate the server did serve (the replay comes
+        // after the run, with every object stored: the mock slows as they pile up, and a real
+        // server's quota controller recounts fuller namespaces): a figure, but no judgement.
         String share = String.format("%.0f%%", 100 * fraction);
         if (Double.isNaN(fraction)) {
           share =
